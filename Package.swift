@@ -1,0 +1,55 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// FerryKit is compiled in the Swift 5 language mode on purpose: Ferry is a forking,
+// single-threaded-by-design server whose signal state and per-process globals are
+// process-local, which Swift 6's data-race checking cannot express without noise.
+let package = Package(
+    name: "Ferry",
+    products: [
+        .executable(name: "ferry", targets: ["ferry"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        .target(name: "CFerry"),
+        .systemLibrary(
+            name: "CMagic",
+            pkgConfig: "libmagic",
+            providers: [.apt(["libmagic-dev"])]
+        ),
+        .target(
+            name: "FerryKit",
+            dependencies: [
+                "CFerry",
+                "CMagic",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .executableTarget(
+            name: "ferry",
+            dependencies: [
+                "FerryKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
+            name: "FerryKitTests",
+            dependencies: ["FerryKit"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
+            name: "FerryIntegrationTests",
+            dependencies: ["ferry", "FerryKit"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+    ]
+)

@@ -1,0 +1,124 @@
+#define _GNU_SOURCE
+#include "CFerry.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+ssize_t ferry_send_fd(int channel, int fd, const void *data, size_t len) {
+    struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (fd >= 0) {
+        memset(&control, 0, sizeof(control));
+        msg.msg_control = control.buf;
+        msg.msg_controllen = sizeof(control.buf);
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    }
+    ssize_t n;
+    do {
+        n = sendmsg(channel, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+ssize_t ferry_recv_fd(int channel, int *fd_out, void *data, size_t len) {
+    struct iovec iov = { .iov_base = data, .iov_len = len };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof(control.buf);
+    *fd_out = -1;
+    ssize_t n;
+    do {
+        n = recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return n;
+    for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS
+            && cmsg->cmsg_len == CMSG_LEN(sizeof(int))) {
+            memcpy(fd_out, CMSG_DATA(cmsg), sizeof(int));
+        }
+    }
+    return n;
+}
+
+int ferry_accept(int listener, struct sockaddr *addr, socklen_t *len, int nonblocking) {
+    int flags = SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+    int fd;
+    do {
+        fd = accept4(listener, addr, len, flags);
+    } while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+long long ferry_tcp_segments_out(int fd) {
+    struct tcp_info info;
+    socklen_t len = sizeof(info);
+    memset(&info, 0, sizeof(info));
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0) return -1;
+    return (long long)info.tcpi_segs_out;
+}
+
+int ferry_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event event = { .events = events, .data.u64 = data };
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+int ferry_epoll_wait(int epfd, ferry_epoll_event *events, int max_events, int timeout_ms) {
+    struct epoll_event raw[256];
+    if (max_events > 256) max_events = 256;
+    int n = epoll_wait(epfd, raw, max_events, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        events[i].events = raw[i].events;
+        events[i].data = raw[i].data.u64;
+    }
+    return n;
+}
+
+int ferry_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve) {
+#ifdef SYS_openat2
+    struct open_how how;
+    memset(&how, 0, sizeof(how));
+    how.flags = flags;
+    how.resolve = resolve;
+    long fd;
+    do {
+        fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+    } while (fd < 0 && errno == EINTR);
+    return (int)fd;
+#else
+    (void)dirfd; (void)path; (void)flags; (void)resolve;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int ferry_set_parent_death_signal(int sig) {
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0);
+}
+
+int ferry_set_process_name(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+}

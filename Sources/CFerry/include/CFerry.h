@@ -1,0 +1,60 @@
+// The few Linux interfaces Swift cannot call directly: the CMSG macros behind
+// SCM_RIGHTS, packed epoll events, accept4, openat2 (no glibc wrapper), the full
+// struct tcp_info and variadic calls (prctl). Each is a plain function here.
+//
+// Do not define _GNU_SOURCE in this header: it changes fd_set and breaks the
+// module against SwiftGlibc. The .c file defines it for itself.
+#ifndef CFERRY_H
+#define CFERRY_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <linux/openat2.h>
+
+// MARK: descriptor passing (SCM_RIGHTS)
+
+/// Sends `len` bytes of `data` and, when `fd` >= 0, the descriptor `fd` as ancillary
+/// data in one message. Returns bytes sent or -1 with errno set.
+ssize_t ferry_send_fd(int channel, int fd, const void *data, size_t len);
+
+/// Receives one message into `data`; a passed descriptor (opened close-on-exec)
+/// is stored in `*fd_out`, else -1. Returns bytes received, 0 at end of stream,
+/// or -1 with errno set.
+ssize_t ferry_recv_fd(int channel, int *fd_out, void *data, size_t len);
+
+// MARK: sockets
+
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC when `nonblocking`, else only CLOEXEC.
+int ferry_accept(int listener, struct sockaddr *addr, socklen_t *len, int nonblocking);
+
+/// Segments the kernel has sent on a TCP socket (tcpi_segs_out). -1 on error.
+long long ferry_tcp_segments_out(int fd);
+
+// MARK: epoll without the packed struct
+
+typedef struct {
+    uint32_t events;
+    uint64_t data;
+} ferry_epoll_event;
+
+int ferry_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
+int ferry_epoll_wait(int epfd, ferry_epoll_event *events, int max_events, int timeout_ms);
+
+// MARK: files
+
+/// openat2(2) with `resolve` flags (RESOLVE_BENEATH ...). -1 with errno set;
+/// ENOSYS where the kernel lacks it.
+int ferry_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve);
+
+// MARK: processes
+
+/// prctl(PR_SET_PDEATHSIG, sig): the kernel sends `sig` when the parent dies.
+int ferry_set_parent_death_signal(int sig);
+
+/// prctl(PR_SET_NAME, name): the name `ps` and `top` show (15 bytes at most).
+int ferry_set_process_name(const char *name);
+
+#endif

@@ -1,0 +1,67 @@
+/// Percent-encoding of URL paths (RFC 3986), on bytes: Linux file names are bytes,
+/// not necessarily UTF-8.
+public enum PercentEncoding {
+    /// Decodes every "%XX" once. nil when an escape is malformed ("%G1", "%4").
+    public static func decode<Bytes: Collection>(_ input: Bytes) -> [UInt8]? where Bytes.Element == UInt8 {
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count)
+        var index = input.startIndex
+        while index != input.endIndex {
+            let byte = input[index]
+            index = input.index(after: index)
+            guard byte == UInt8(ascii: "%") else {
+                output.append(byte)
+                continue
+            }
+            guard index != input.endIndex, let high = hexValue(input[index]) else { return nil }
+            index = input.index(after: index)
+            guard index != input.endIndex, let low = hexValue(input[index]) else { return nil }
+            index = input.index(after: index)
+            output.append(high << 4 | low)
+        }
+        return output
+    }
+
+    /// Encodes one path segment: everything but unreserved characters and the
+    /// sub-delimiters that are safe in a path is escaped, so "/" , "?" and "#" are too.
+    public static func encodeSegment<Bytes: Sequence>(_ segment: Bytes) -> String where Bytes.Element == UInt8 {
+        var output: [UInt8] = []
+        for byte in segment {
+            if isPathSafe(byte) {
+                output.append(byte)
+            } else {
+                output.append(UInt8(ascii: "%"))
+                output.append(hexDigits[Int(byte >> 4)])
+                output.append(hexDigits[Int(byte & 0x0F)])
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    private static func isPathSafe(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"),
+             UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+             UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: ":"),
+             UInt8(ascii: "@"):
+            return true
+        default:
+            return false
+        }
+    }
+}

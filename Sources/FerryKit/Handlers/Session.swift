@@ -1,0 +1,51 @@
+/// What a session waits for before it can go on.
+public enum SessionWant: Equatable {
+    case readable
+    case writable
+    case finished
+}
+
+/// What one connection amounted to, for the worker's counters and the parent's tally.
+public struct SessionSummary: Equatable {
+    public var status: Int = 0
+    public var bytesViaSendfile: Int64 = 0
+    public var bytesViaCopy: Int64 = 0
+    /// Bytes written from memory: response heads, error pages, listings, echo data.
+    public var bytesFromMemory: Int64 = 0
+
+    public init() {}
+
+    public var bytesSent: Int64 { bytesViaSendfile + bytesViaCopy + bytesFromMemory }
+}
+
+/// One connection's conversation over a non-blocking socket. A session never
+/// blocks: `advance` does what the socket allows now and says what it waits for.
+/// A blocking model polls the socket for that and calls `advance` again; an event
+/// loop registers interest and calls it when the socket is ready. The session owns
+/// nothing it does not release by the time it reports `.finished`, except the
+/// socket itself, which the model closes.
+public protocol Session: AnyObject {
+    var socket: Int32 { get }
+
+    /// Makes as much progress as the socket allows without blocking.
+    func advance() -> SessionWant
+
+    /// Monotonic time (ns) by which the next progress must happen; 0 for none.
+    var deadline: UInt64 { get }
+
+    /// The deadline passed: answer what can still be answered (408) and finish.
+    func expire()
+
+    /// The totals; final once the session has finished.
+    var summary: SessionSummary { get }
+}
+
+/// Starts sessions on accepted connections. Each worker process or thread makes its
+/// own handler (through a `HandlerFactory`), so handlers keep per-worker caches and
+/// buffers without locks.
+public protocol ConnectionHandler: AnyObject {
+    func makeSession(socket: Int32, peer: SocketAddress) -> Session
+}
+
+/// Makes one handler per worker, called in the worker after fork or at thread start.
+public typealias HandlerFactory = () -> ConnectionHandler

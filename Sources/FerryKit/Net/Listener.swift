@@ -1,0 +1,123 @@
+import CFerry
+import Glibc
+
+/// A bound, listening TCP socket (non-blocking, close-on-exec).
+public struct Listener {
+    public let fd: Int32
+    public let address: SocketAddress
+
+    /// Options for `Listener.open`.
+    public struct Options {
+        public var backlog: Int32 = 1024
+        /// Seconds for TCP_DEFER_ACCEPT, 0 for off.
+        public var deferAcceptSeconds: Int32 = 0
+        public var reusePort = false
+        public init() {}
+    }
+
+    /// Listens on every address `host` resolves to ("localhost" gives 127.0.0.1 and
+    /// ::1). Port 0 lets the kernel pick a port for the first address; the others
+    /// then use the same one. An IPv6 address the machine lacks is skipped.
+    public static func open(host: String, port: Int, options: Options = Options()) throws -> [Listener] {
+        var listeners: [Listener] = []
+        var port = port
+        for candidate in try resolve(host: host, port: port) {
+            var address = candidate
+            setPort(&address, port)
+            do {
+                let listener = try bindAndListen(address, options: options)
+                port = listener.address.port
+                listeners.append(listener)
+            } catch let error as SystemError
+                where !listeners.isEmpty && (error.code == EADDRNOTAVAIL || error.code == EAFNOSUPPORT) {
+                continue
+            } catch {
+                listeners.forEach { close($0.fd) }
+                throw error
+            }
+        }
+        return listeners
+    }
+
+    /// Accepts one connection; nil when none is waiting (EAGAIN) or it failed.
+    public func accept(nonBlocking: Bool = true) -> (fd: Int32, peer: SocketAddress)? {
+        var peer = SocketAddress()
+        let fd = withUnsafeMutableBytes(of: &peer.storage) { raw in
+            ferry_accept(self.fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &peer.length,
+                         nonBlocking ? 1 : 0)
+        }
+        return fd >= 0 ? (fd, peer) : nil
+    }
+
+    /// The URL a browser would use: "http://127.0.0.1:8080/".
+    public var url: String { "http://\(address)/" }
+
+    private static func bindAndListen(_ address: SocketAddress, options: Options) throws -> Listener {
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+                            | Int32(SOCK_CLOEXEC.rawValue), 0)
+        try check(fd, "socket")
+        do {
+            SocketOptions.setReuseAddress(fd)
+            if options.reusePort { SocketOptions.setReusePort(fd) }
+            if address.family == AF_INET6 { SocketOptions.setIPv6Only(fd) }
+            try check(address.withSockaddr { Glibc.bind(fd, $0, $1) }, "bind \(address)")
+            try check(Glibc.listen(fd, options.backlog), "listen \(address)")
+            if options.deferAcceptSeconds > 0 {
+                SocketOptions.setDeferAccept(fd, seconds: options.deferAcceptSeconds)
+            }
+            return Listener(fd: fd, address: try SocketAddress.local(of: fd))
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    private static func resolve(host: String, port: Int) throws -> [SocketAddress] {
+        var hints = addrinfo()
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host.isEmpty ? nil : host, String(port), &hints, &list)
+        guard status == 0, let first = list else {
+            throw ListenerError.unresolvable(host: host, reason: String(cString: gai_strerror(status)))
+        }
+        defer { freeaddrinfo(list) }
+        var addresses: [SocketAddress] = []
+        var seen = Set<String>()
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let info = entry?.pointee {
+            entry = info.ai_next
+            guard info.ai_family == AF_INET || info.ai_family == AF_INET6 else { continue }
+            var address = SocketAddress()
+            withUnsafeMutableBytes(of: &address.storage) { raw in
+                raw.copyMemory(from: UnsafeRawBufferPointer(start: info.ai_addr, count: Int(info.ai_addrlen)))
+            }
+            address.length = info.ai_addrlen
+            if seen.insert(address.host).inserted { addresses.append(address) }
+        }
+        // IPv4 first, so the first URL printed is the one most clients reach.
+        return addresses.filter { $0.family == AF_INET } + addresses.filter { $0.family == AF_INET6 }
+    }
+
+    private static func setPort(_ address: inout SocketAddress, _ port: Int) {
+        let family = address.family
+        withUnsafeMutableBytes(of: &address.storage) { raw in
+            if family == AF_INET {
+                raw.baseAddress!.assumingMemoryBound(to: sockaddr_in.self).pointee.sin_port = in_port_t(port).bigEndian
+            } else {
+                raw.baseAddress!.assumingMemoryBound(to: sockaddr_in6.self).pointee.sin6_port = in_port_t(port).bigEndian
+            }
+        }
+    }
+}
+
+public enum ListenerError: Error, CustomStringConvertible {
+    case unresolvable(host: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unresolvable(let host, let reason): return "cannot resolve host '\(host)': \(reason)"
+        }
+    }
+}
