@@ -4,6 +4,8 @@ import ArgumentParser
 struct Ferry: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferry",
-        abstract: "A preforked, descriptor-passing sendfile file server, and a lab of Unix server designs."
+        abstract: "A preforked, descriptor-passing sendfile file server, and a lab of Unix server designs.",
+        subcommands: [ServeCommand.self],
+        defaultSubcommand: nil
     )
 }

@@ -1,0 +1,66 @@
+import Glibc
+
+/// `ferry serve`: the document root, the listeners and the chosen concurrency model
+/// put together, with the HTTP file handler on every connection.
+public struct FileServer {
+    public let config: ServerConfig
+
+    public init(config: ServerConfig) {
+        self.config = config
+    }
+
+    /// Listens, announces the URLs on standard output, serves until SIGINT/SIGTERM,
+    /// then prints what each worker did. Throws a `FileServerError` with a one-line
+    /// message when it cannot start.
+    public func run() throws {
+        guard let model = ModelCatalog.model(named: config.model) else {
+            throw FileServerError("unknown model '\(config.model)' (known: \(ModelCatalog.names.joined(separator: ", ")))")
+        }
+        let root: DocumentRoot
+        do { root = try DocumentRoot(path: config.root) } catch { throw FileServerError("\(error)") }
+        let accessLog: AccessLog
+        do { accessLog = try AccessLog(config.accessLog) } catch { throw FileServerError("\(error)") }
+        let extensions = ExtensionTable()
+
+        var listenerOptions = Listener.Options()
+        listenerOptions.backlog = Int32(config.backlog)
+        listenerOptions.deferAcceptSeconds = Int32(config.deferAcceptSeconds)
+        let listeners: [Listener]
+        do {
+            listeners = try Listener.open(host: config.host, port: config.port, options: listenerOptions)
+        } catch {
+            throw FileServerError("cannot listen on \(config.host) port \(config.port): \(error)"
+                                  + " (choose another with --port, or --port 0 for any free port)")
+        }
+
+        let urls = listeners.map(\.url)
+        Console.out("Ferry serving \(root.path) at \(urls.joined(separator: " and "))"
+                    + " (\(config.model), \(config.workers) workers, \(config.bodyMode.rawValue)"
+                    + ", cork \(config.cork ? "on" : "off"))")
+
+        var options = ModelOptions()
+        options.workers = config.workers
+        options.maxWorkers = config.maxWorkers
+        options.drainTimeout = config.drainTimeout
+        let config = self.config
+        let tallies = try model.run(listeners: listeners, makeHandler: {
+            HTTPFileHandler(config: config, root: root, extensions: extensions, accessLog: accessLog)
+        }, options: options)
+        Console.out(Self.report(tallies))
+    }
+
+    /// The exit report: one line per worker and a total, in bytes.
+    public static func report(_ tallies: [WorkerTally]) -> String {
+        var total = WorkerTally(label: "total")
+        tallies.forEach { total.absorb($0) }
+        return (tallies + [total]).map { tally in
+            "\(tally.label): \(tally.connections) requests, \(tally.bytesViaSendfile) bytes via sendfile, "
+                + "\(tally.bytesViaCopy) bytes via copy, \(tally.bytesFromMemory) bytes from memory"
+        }.joined(separator: "\n")
+    }
+}
+
+public struct FileServerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,169 @@
+import Glibc
+import HTTPTypes
+
+/// Maps a parsed request to a response: method, target, file, conditionals, ranges.
+/// Like nginx's static module it only decides; opening files (DocumentRoot), naming
+/// types (ContentTypeResolver) and sending bodies (HTTPSession) live elsewhere.
+final class StaticFileResponder {
+    private let root: DocumentRoot
+    private let types: ContentTypeResolver
+    private let dates: DateHeaderCache
+    private let serverName: String
+    private let listing: Bool
+
+    init(root: DocumentRoot, types: ContentTypeResolver, dates: DateHeaderCache, serverName: String, listing: Bool) {
+        self.root = root
+        self.types = types
+        self.dates = dates
+        self.serverName = serverName
+        self.listing = listing
+    }
+
+    /// Methods Ferry knows but does not allow on files (405); any other token is 501.
+    private static let knownMethods: Set<String> = ["POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]
+
+    func respond(to request: RequestHead) -> Response {
+        var response = route(request)
+        if request.method == .head {
+            // HEAD: the same head as GET, never a body.
+            response.bytes.removeLast(response.memoryBodyLength)
+            response.memoryBodyLength = 0
+        }
+        return response
+    }
+
+    private func route(_ request: RequestHead) -> Response {
+        let isHead = request.method == .head
+        guard request.method == .get || isHead else {
+            if Self.knownMethods.contains(request.method.rawValue) {
+                return error(.methodNotAllowed, "\(request.method.rawValue) is not allowed here",
+                             extra: [("Allow", "GET, HEAD")])
+            }
+            return error(.notImplemented, "unknown method \(request.method.rawValue)")
+        }
+        let target: TargetPath
+        switch RequestTarget.parse(request.target) {
+        case .success(let parsed): target = parsed
+        case .failure(let failure): return error(failure.status, failure.reason)
+        }
+        if target.isHidden { return error(.notFound, nil) }
+
+        switch root.open(target.relative) {
+        case .failure(let failure):
+            return openFailure(failure)
+        case .success(let opened) where opened.info.kind == .directory:
+            return directory(opened, target: target, request: request, isHead: isHead)
+        case .success(let opened):
+            return file(opened, name: target.relative, request: request, isHead: isHead)
+        }
+    }
+
+    /// Errors as small HTML pages (HEAD gets the same head without the page).
+    func error(_ status: HTTPResponse.Status, _ detail: String?, extra: [(String, String)] = []) -> Response {
+        let page = ErrorPage.html(status, detail: detail)
+        var head = ResponseHead(status: status)
+        for (name, value) in extra { head.add(name, value) }
+        head.add("Content-Type", "text/html; charset=utf-8")
+        head.add("Content-Length", String(page.count))
+        return memoryResponse(status, head: head, body: page)
+    }
+
+    private func openFailure(_ failure: OpenFailure) -> Response {
+        switch failure {
+        case .notFound: return error(.notFound, nil)
+        case .forbidden: return error(.forbidden, nil)
+        case .failed(let code): return error(.internalServerError, String(cString: strerror(code)))
+        }
+    }
+
+    // MARK: directories
+
+    private func directory(_ opened: OpenedFile, target: TargetPath, request: RequestHead,
+                           isHead: Bool) -> Response {
+        defer { close(opened.fd) }
+        guard target.hasTrailingSlash else {
+            // The slash form, from the normalized path: never "//host" (an open redirect).
+            var location = target.urlPath + "/"
+            if let query = target.query { location += "?" + query }
+            return error(.movedPermanently, "moved to \(location)", extra: [("Location", location)])
+        }
+        let index = target.relative + (target.relative.isEmpty ? [] : [UInt8(ascii: "/")]) + Array("index.html".utf8)
+        if case .success(let page) = root.open(index) {
+            if page.info.kind == .regular { return file(page, name: index, request: request, isHead: isHead) }
+            close(page.fd)
+        }
+        guard listing else { return error(.forbidden, "directory listing is off") }
+        guard let html = try? DirectoryListing.render(directory: opened.fd, urlPath: target.urlPath) else {
+            return error(.internalServerError, "cannot list the directory")
+        }
+        var head = ResponseHead(status: .ok)
+        head.add("Content-Type", "text/html; charset=utf-8")
+        head.add("Content-Length", String(html.count))
+        return memoryResponse(.ok, head: head, body: html)
+    }
+
+    // MARK: files
+
+    private func file(_ opened: OpenedFile, name: [UInt8], request: RequestHead, isHead: Bool) -> Response {
+        let info = opened.info
+        let etag = EntityTag.make(inode: info.inode, size: info.size, mtimeSeconds: info.modifiedSeconds,
+                                  mtimeNanoseconds: info.modifiedNanoseconds)
+        // An mtime too extreme to format leaves out Last-Modified instead of failing.
+        let lastModified = HTTPDate.format(info.modifiedSeconds)
+
+        if Preconditions.isNotModified(ifNoneMatch: request.ifNoneMatch, ifModifiedSince: request.ifModifiedSince,
+                                       etag: etag, lastModified: info.modifiedSeconds) {
+            close(opened.fd)
+            var head = ResponseHead(status: .notModified)
+            head.add("ETag", etag)
+            if let lastModified { head.add("Last-Modified", lastModified) }
+            return memoryResponse(.notModified, head: head, body: [])
+        }
+
+        var decision = RangeDecision.full
+        if Preconditions.rangeApplies(ifRange: request.ifRange, etag: etag, lastModified: info.modifiedSeconds) {
+            decision = ByteRange.evaluate(request.range, length: info.size)
+        }
+        if decision == .unsatisfiable {
+            close(opened.fd)
+            // "bytes */LEN" tells `wget -c` and `curl -C -` the file is already complete.
+            return error(.rangeNotSatisfiable, "the range starts beyond the end of the file",
+                         extra: [("Content-Range", "bytes */\(info.size)")])
+        }
+
+        let status: HTTPResponse.Status
+        var head: ResponseHead
+        let offset: Int64
+        let length: Int64
+        if case .partial(let start, let count) = decision {
+            status = .partialContent
+            head = ResponseHead(status: status)
+            head.add("Content-Range", "bytes \(start)-\(start + count - 1)/\(info.size)")
+            (offset, length) = (start, count)
+        } else {
+            status = .ok
+            head = ResponseHead(status: status)
+            (offset, length) = (0, info.size)
+        }
+        let fileName = name.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? []
+        head.add("Content-Type", types.contentType(fileName: fileName, fd: opened.fd, info: info))
+        head.add("Content-Length", String(length))
+        if let lastModified { head.add("Last-Modified", lastModified) }
+        head.add("ETag", etag)
+        head.add("Accept-Ranges", "bytes")
+
+        var response = memoryResponse(status, head: head, body: [])
+        if isHead || length == 0 {
+            close(opened.fd)
+        } else {
+            response.file = Response.FileBody(fd: opened.fd, offset: offset, length: length)
+        }
+        return response
+    }
+
+    private func memoryResponse(_ status: HTTPResponse.Status, head: ResponseHead, body: [UInt8]) -> Response {
+        var bytes = head.serialize(date: dates.current(), server: serverName)
+        bytes += body
+        return Response(status: status.code, bytes: bytes, memoryBodyLength: body.count, file: nil)
+    }
+}

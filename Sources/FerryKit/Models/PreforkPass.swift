@@ -1,0 +1,309 @@
+import CFerry
+import Glibc
+
+/// Prefork with descriptor passing (UNP 30.9; the seed's "Passing Descriptor to
+/// Child"). The parent alone accepts; it hands each connection to an idle worker
+/// over that worker's UNIX socket (SCM_RIGHTS) and closes its own copy. A worker
+/// serves the connection, sends back a short record, and waits for the next one.
+/// With no idle worker the parent grows the pool up to `maxWorkers`, then stops
+/// watching the listeners so the kernel's backlog holds new connections.
+public struct PreforkPassModel: ServerModel {
+    public static let name = "prefork-pass"
+
+    public init() {}
+
+    public func run(listeners: [Listener], makeHandler: @escaping HandlerFactory,
+                    options: ModelOptions) throws -> [WorkerTally] {
+        let parent = try PreforkPassParent(listeners: listeners, makeHandler: makeHandler, options: options)
+        return try parent.run()
+    }
+}
+
+/// The parent's side: an epoll loop over the listeners, the workers' channels and a
+/// signal descriptor.
+final class PreforkPassParent {
+    /// A worker process and the parent's end of its channel.
+    final class Worker {
+        let slot: Int
+        var pid: pid_t = 0
+        var channel = DescriptorChannel(fd: -1)
+        var busy = false
+        var alive = false
+        var tally: WorkerTally
+
+        init(slot: Int) {
+            self.slot = slot
+            tally = WorkerTally(label: "worker \(slot)")
+        }
+    }
+
+    /// What a worker sends back after each connection.
+    struct DoneRecord {
+        var status: Int32
+        var bytesViaSendfile: Int64
+        var bytesViaCopy: Int64
+        var bytesFromMemory: Int64
+    }
+
+    /// What the parent sends with each descriptor: the peer, so the worker's access
+    /// log needs no getpeername(2).
+    typealias Handoff = SocketAddress
+
+    private enum Token {
+        static let signals: UInt64 = 1 << 32
+        static let listenerBase: UInt64 = 2 << 32
+        static let workerBase: UInt64 = 3 << 32
+    }
+
+    private let listeners: [Listener]
+    private let makeHandler: HandlerFactory
+    private let options: ModelOptions
+    private let epoll: Epoll
+    private let signals: SignalDescriptor
+    private let parentPID = getpid()
+    private var workers: [Worker] = []
+    private var watchingListeners = false
+    private var drainDeadline: UInt64 = 0
+
+    init(listeners: [Listener], makeHandler: @escaping HandlerFactory, options: ModelOptions) throws {
+        self.listeners = listeners
+        self.makeHandler = makeHandler
+        self.options = options
+        epoll = try Epoll()
+        signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
+        try epoll.add(signals.fd, events: .epollIn, token: Token.signals)
+    }
+
+    func run() throws -> [WorkerTally] {
+        for slot in 0..<max(1, options.workers) {
+            let worker = Worker(slot: slot)
+            workers.append(worker)
+            try start(worker)
+        }
+        watchListeners(true)
+        while !finished {
+            let timeout = drainDeadline == 0 ? -1 : pollTimeout(until: drainDeadline)
+            for event in try epoll.wait(timeoutMilliseconds: timeout) {
+                switch event.data & ~0xFFFF_FFFF {
+                case Token.signals: handleSignals()
+                case Token.listenerBase: acceptConnections(from: listeners[Int(event.data & 0xFFFF_FFFF)])
+                default: readRecords(from: workers[Int(event.data & 0xFFFF_FFFF)])
+                }
+            }
+            if drainDeadline != 0 && monotonicNanoseconds() >= drainDeadline { killRemainingWorkers() }
+        }
+        return workers.map(\.tally)
+    }
+
+    private var shuttingDown: Bool { drainDeadline != 0 }
+    private var finished: Bool { shuttingDown && !workers.contains(where: \.alive) }
+
+    // MARK: accepting and handing off
+
+    /// Accepts until the backlog is empty or no worker is free, handing each
+    /// connection to an idle worker.
+    private func acceptConnections(from listener: Listener) {
+        while let worker = idleWorker() {
+            guard let (connection, peer) = listener.accept() else { return }
+            hand(connection, peer: peer, preferring: worker)
+            close(connection)
+        }
+        // Every worker is busy and the pool is at its limit: let the backlog hold the rest.
+        watchListeners(false)
+    }
+
+    /// Passes the connection to `worker`, or to another idle one if that worker's
+    /// channel has failed (it died a moment ago).
+    private func hand(_ connection: Int32, peer: SocketAddress, preferring first: Worker) {
+        var candidate: Worker? = first
+        while let worker = candidate {
+            do {
+                try worker.channel.send(descriptor: connection, payload: peer)
+                worker.busy = true
+                return
+            } catch {
+                options.log("ferry: cannot pass a connection to worker \(worker.slot): \(error)")
+                worker.busy = true  // not usable until it is reaped and replaced
+                candidate = idleWorker()
+            }
+        }
+    }
+
+    /// An idle worker, growing the pool when all are busy and it may grow.
+    private func idleWorker() -> Worker? {
+        if let idle = workers.first(where: { $0.alive && !$0.busy }) { return idle }
+        guard workers.count < options.maxWorkers else { return nil }
+        let worker = Worker(slot: workers.count)
+        workers.append(worker)
+        do {
+            try start(worker)
+            return worker
+        } catch {
+            options.log("ferry: cannot start another worker: \(error)")
+            workers.removeLast()
+            return nil
+        }
+    }
+
+    private func watchListeners(_ watch: Bool) {
+        guard watch != watchingListeners else { return }
+        for (index, listener) in listeners.enumerated() {
+            if watch {
+                try? epoll.add(listener.fd, events: .epollIn, token: Token.listenerBase | UInt64(index))
+            } else {
+                epoll.remove(listener.fd)
+            }
+        }
+        watchingListeners = watch
+    }
+
+    // MARK: worker records
+
+    private func readRecords(from worker: Worker) {
+        while true {
+            do {
+                guard let (record, descriptor) = try worker.channel.receive(DoneRecord.self) else {
+                    // End of stream: the worker exited; SIGCHLD reaps it.
+                    epoll.remove(worker.channel.fd)
+                    return
+                }
+                if let descriptor { close(descriptor) }
+                var summary = SessionSummary()
+                summary.status = Int(record.status)
+                summary.bytesViaSendfile = record.bytesViaSendfile
+                summary.bytesViaCopy = record.bytesViaCopy
+                summary.bytesFromMemory = record.bytesFromMemory
+                worker.tally.add(summary)
+                worker.busy = false
+            } catch {
+                if (error as? SystemError)?.code != EAGAIN {
+                    epoll.remove(worker.channel.fd)
+                }
+                break
+            }
+        }
+        if !shuttingDown && workers.contains(where: { $0.alive && !$0.busy }) { watchListeners(true) }
+    }
+
+    // MARK: signals and worker lifecycle
+
+    private func handleSignals() {
+        for signal in signals.drain() {
+            switch signal {
+            case SIGCHLD: reapWorkers()
+            default: beginShutdown(signal)
+            }
+        }
+    }
+
+    private func beginShutdown(_ signal: Int32) {
+        if shuttingDown {
+            options.log("ferry: second signal; stopping now")
+            drainDeadline = monotonicNanoseconds()
+            return
+        }
+        let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+        options.log("ferry: \(name): no longer accepting; letting responses in flight finish (up to \(Int(options.drainTimeout)) s)")
+        watchListeners(false)
+        listeners.forEach { close($0.fd) }
+        // End of stream on each channel: an idle worker's next receive returns nil and
+        // it exits; a busy one exits after its current connection.
+        for worker in workers where worker.alive {
+            shutdown(worker.channel.fd, Int32(SHUT_WR))
+        }
+        drainDeadline = monotonicNanoseconds() + max(options.drainTimeout, 0.001).nanoseconds
+    }
+
+    private func killRemainingWorkers() {
+        for worker in workers where worker.alive {
+            options.log("ferry: worker \(worker.slot) (pid \(worker.pid)) still busy after the drain timeout; killing it")
+            kill(worker.pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(worker.pid, &status, 0) < 0 && errno == EINTR {}
+            retire(worker)
+        }
+    }
+
+    private func reapWorkers() {
+        var status: Int32 = 0
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            guard pid > 0 else { return }
+            guard let worker = workers.first(where: { $0.pid == pid && $0.alive }) else { continue }
+            retire(worker)
+            if shuttingDown { continue }
+            options.log("ferry: worker \(worker.slot) (pid \(pid)) \(describeExit(status)); starting a new one")
+            do {
+                try start(worker)
+            } catch {
+                options.log("ferry: cannot restart worker \(worker.slot): \(error)")
+            }
+        }
+    }
+
+    private func retire(_ worker: Worker) {
+        worker.alive = false
+        worker.busy = false
+        epoll.remove(worker.channel.fd)
+        close(worker.channel.fd)
+        worker.channel = DescriptorChannel(fd: -1)
+    }
+
+    private func start(_ worker: Worker) throws {
+        let (parentEnd, workerEnd) = try DescriptorChannel.pair()
+        let pid = fork()
+        if pid < 0 {
+            close(parentEnd.fd)
+            close(workerEnd.fd)
+            throw SystemError("fork")
+        }
+        if pid == 0 {
+            close(parentEnd.fd)
+            becomeWorker(slot: worker.slot, channel: workerEnd)
+        }
+        close(workerEnd.fd)
+        SocketOptions.setNonBlocking(parentEnd.fd)
+        worker.pid = pid
+        worker.channel = parentEnd
+        worker.alive = true
+        worker.busy = false
+        try epoll.add(parentEnd.fd, events: .epollIn, token: Token.workerBase | UInt64(worker.slot))
+    }
+
+    // MARK: the worker process
+
+    /// Runs in the forked child and never returns.
+    private func becomeWorker(slot: Int, channel: DescriptorChannel) -> Never {
+        // Nothing of the parent's may stay open here: above all not the listeners
+        // (only the parent accepts) and not the other workers' channels.
+        listeners.forEach { close($0.fd) }
+        close(epoll.fd)
+        close(signals.fd)
+        for other in workers where other.alive { close(other.channel.fd) }
+        signals.restoreMask()
+        // The parent coordinates shutdown: a Ctrl-C reaching the whole process group
+        // must not cut a download short. If the parent dies, so do we.
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        ferry_set_parent_death_signal(SIGKILL)
+        if getppid() != parentPID { _exit(0) }
+        ferry_set_process_name("ferry-worker")
+
+        let handler = makeHandler()
+        while let (peer, descriptor) = try? channel.receive(Handoff.self) {
+            guard let connection = descriptor else { continue }
+            let summary = BlockingDriver.serve(handler.makeSession(socket: connection, peer: peer))
+            let record = DoneRecord(status: Int32(summary.status), bytesViaSendfile: summary.bytesViaSendfile,
+                                    bytesViaCopy: summary.bytesViaCopy, bytesFromMemory: summary.bytesFromMemory)
+            if (try? channel.send(record: record)) == nil { break }
+        }
+        _exit(0)
+    }
+}
+
+/// "exited with status 3" / "was killed by signal 9 (Killed)".
+func describeExit(_ status: Int32) -> String {
+    let signal = status & 0x7F
+    if signal == 0 { return "exited with status \((status >> 8) & 0xFF)" }
+    return "was killed by signal \(signal) (\(String(cString: strsignal(signal))))"
+}

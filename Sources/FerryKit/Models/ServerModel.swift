@@ -1,0 +1,51 @@
+/// What a worker (process or thread) did, for the report printed at exit.
+public struct WorkerTally: Equatable {
+    public var label: String
+    public var connections = 0
+    public var bytesViaSendfile: Int64 = 0
+    public var bytesViaCopy: Int64 = 0
+    public var bytesFromMemory: Int64 = 0
+
+    public init(label: String) { self.label = label }
+
+    public mutating func add(_ summary: SessionSummary) {
+        connections += 1
+        bytesViaSendfile += summary.bytesViaSendfile
+        bytesViaCopy += summary.bytesViaCopy
+        bytesFromMemory += summary.bytesFromMemory
+    }
+
+    /// Adds another worker's counts (for totals).
+    public mutating func absorb(_ other: WorkerTally) {
+        connections += other.connections
+        bytesViaSendfile += other.bytesViaSendfile
+        bytesViaCopy += other.bytesViaCopy
+        bytesFromMemory += other.bytesFromMemory
+    }
+}
+
+/// Settings every concurrency model understands; each uses what applies to it.
+public struct ModelOptions {
+    /// Processes or threads started up front (pool models).
+    public var workers = 2
+    /// The most a growing pool may reach.
+    public var maxWorkers = 2
+    /// How long in-flight connections may take to finish after SIGINT/SIGTERM.
+    public var drainTimeout = 30.0
+    /// Where lifecycle messages go (worker replaced, draining, ...).
+    public var log: (String) -> Void = { Console.error($0) }
+
+    public init() {}
+}
+
+/// A way of dispatching connections to code: iterative, fork per client, select,
+/// prefork with descriptor passing, ... Any model runs any `ConnectionHandler`.
+public protocol ServerModel {
+    /// The name used on the command line (`--model NAME`, `ferry demo NAME`).
+    static var name: String { get }
+
+    /// Serves connections from `listeners` until SIGINT or SIGTERM, then lets the
+    /// connections in flight finish (bounded by `drainTimeout`) and returns what each
+    /// worker did.
+    func run(listeners: [Listener], makeHandler: @escaping HandlerFactory, options: ModelOptions) throws -> [WorkerTally]
+}
