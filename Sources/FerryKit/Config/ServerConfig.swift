@@ -1,0 +1,72 @@
+import Glibc
+
+/// How a worker sends a file body: `sendfile(2)` from the page cache, or a
+/// `read(2)`/`write(2)` loop through a user-space buffer.
+public enum BodyMode: String, Equatable, CaseIterable {
+    case sendfile, copy
+}
+
+/// Where access log lines go.
+public enum AccessLogTarget: Equatable {
+    case stdout
+    case off
+    /// A file, opened for appending; an absolute path once loaded from a file.
+    case file(String)
+}
+
+/// Every setting of `ferry serve`. The defaults here are the ones `conf/ferry.toml`
+/// spells out (a unit test keeps the two equal); the comments name the file key.
+/// Ranges are checked by `validate(models:)`, not on assignment.
+public struct ServerConfig: Equatable {
+    /// [server] root: the document root.
+    public var root: String = "public"
+    /// [server] host: name or address to listen on; "localhost" gives 127.0.0.1 and ::1.
+    public var host: String = "localhost"
+    /// [server] port: 0...65535, 0 lets the kernel pick a free port.
+    public var port: Int = 8080
+    /// [server] workers: preforked workers at start, 1...1024.
+    public var workers: Int = ServerConfig.defaultWorkers
+    /// [server] max_workers: the prefork pool grows up to this when every worker is busy.
+    public var maxWorkers: Int = 64
+    /// [server] model: concurrency model, one of the names `validate(models:)` is given.
+    public var model: String = "prefork-pass"
+    /// [server] backlog: listen(2) backlog, 1...65535.
+    public var backlog: Int = 1024
+    /// [server] defer_accept: TCP_DEFER_ACCEPT seconds, 0...600, 0 = off.
+    public var deferAcceptSeconds: Int = 5
+    /// [http] listing: answer a directory without index.html with a listing.
+    public var listing: Bool = true
+    /// [http] server_name: the Server header, 1...64 printable ASCII characters.
+    public var serverName: String = "Ferry"
+    /// [body] mode.
+    public var bodyMode: BodyMode = .sendfile
+    /// [body] cork: TCP_CORK around head and body.
+    public var cork: Bool = true
+    /// [body] sendfile_chunk: bytes per sendfile(2) call.
+    public var sendfileChunkBytes: Int = 2_097_152
+    /// [body] copy_buffer: buffer bytes for the copy mode.
+    public var copyBufferBytes: Int = 65_536
+    /// [limits] request_line: longest request line in bytes.
+    public var requestLineBytes: Int = 8192
+    /// [limits] header_bytes: longest request head in bytes.
+    public var headerBytes: Int = 16_384
+    /// [limits] header_fields: most header fields in a request.
+    public var headerFields: Int = 100
+    /// [limits] head_timeout: seconds to receive the request head.
+    public var headTimeout: Double = 10
+    /// [limits] send_timeout: seconds a send may make no progress.
+    public var sendTimeout: Double = 60
+    /// [limits] drain_timeout: seconds to let busy workers finish on shutdown.
+    public var drainTimeout: Double = 30
+    /// [log] access.
+    public var accessLog: AccessLogTarget = .stdout
+
+    public init() {}
+
+    /// The default worker count: the online CPUs, at least 2, and at most 64 so that
+    /// the defaults always satisfy max_workers >= workers.
+    public static var defaultWorkers: Int {
+        let cpus = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return min(max(cpus, 2), 64)
+    }
+}
