@@ -76,9 +76,6 @@ struct ServeCommand: ParsableCommand {
             settings.maxWorkers = max(settings.maxWorkers, workers)
         }
         if let maxWorkers { settings.maxWorkers = maxWorkers }
-        if settings.maxWorkers < settings.workers {
-            fail("--max-workers (\(settings.maxWorkers)) must be at least the number of workers (\(settings.workers))", code: 64)
-        }
         if let model { settings.model = model }
         if copy { settings.bodyMode = .copy }
         if sendfile { settings.bodyMode = .sendfile }
@@ -90,6 +87,11 @@ struct ServeCommand: ParsableCommand {
             case "off": settings.accessLog = .off
             default: settings.accessLog = .file(accessLog)
             }
+        }
+        do {
+            try settings.validate(models: ModelCatalog.names)
+        } catch {
+            fail("\(error)", code: 2)
         }
         do {
             try FileServer(config: settings).run()
