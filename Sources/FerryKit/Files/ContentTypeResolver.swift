@@ -32,10 +32,13 @@ public final class ContentTypeResolver {
         }
         let guess = cachedGuess(fd: fd, info: info)
         let type = byExtension ?? guess.flatMap(Self.usefulType) ?? Self.fallbackType
-        guard Self.isText(type), let encoding = guess?.encoding, encoding != "binary", !encoding.isEmpty else {
+        guard Self.isText(type), let encoding = guess?.encoding,
+              !["binary", "unknown-8bit", ""].contains(encoding) else {
             return type
         }
-        return "\(type); charset=\(encoding)"
+        // libmagic judges only the file's first bytes: "us-ascii" there may be UTF-8
+        // further on, and UTF-8 is a superset of ASCII, so utf-8 is always right.
+        return "\(type); charset=\(encoding == "us-ascii" ? "utf-8" : encoding)"
     }
 
     /// Number of cached guesses, for tests of the bound.

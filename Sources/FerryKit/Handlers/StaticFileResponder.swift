@@ -93,11 +93,12 @@ final class StaticFileResponder {
             close(page.fd)
         }
         guard listing else { return error(.forbidden, "directory listing is off") }
-        guard let html = try? DirectoryListing.render(directory: opened.fd, urlPath: target.urlPath) else {
+        let shownPath = "/" + String(decoding: target.relative, as: UTF8.self) + (target.relative.isEmpty ? "" : "/")
+        guard let html = try? DirectoryListing.render(directory: opened.fd, urlPath: shownPath) else {
             return error(.internalServerError, "cannot list the directory")
         }
         var head = ResponseHead(status: .ok)
-        head.add("Content-Type", "text/html; charset=utf-8")
+        head.add("Content-Type", DirectoryListing.contentType)
         head.add("Content-Length", String(html.count))
         return memoryResponse(.ok, head: head, body: html)
     }
