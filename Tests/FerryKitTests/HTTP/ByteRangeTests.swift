@@ -1,0 +1,96 @@
+import Testing
+@testable import FerryKit
+
+@Suite struct ByteRangeTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var field: String?
+        var length: Int64
+        var expected: RangeDecision
+        var testDescription: String { "\(field ?? "nil") on \(length) bytes" }
+
+        init(_ field: String?, _ length: Int64, _ expected: RangeDecision) {
+            self.field = field
+            self.length = length
+            self.expected = expected
+        }
+    }
+
+    @Test(arguments: [
+        // Single ranges.
+        Case(nil, 100, .full),
+        Case("bytes=0-0", 100, .partial(offset: 0, length: 1)),
+        Case("bytes=0-99", 100, .partial(offset: 0, length: 100)),
+        Case("bytes=10-19", 100, .partial(offset: 10, length: 10)),
+        Case("bytes=5-", 100, .partial(offset: 5, length: 95)),
+        Case("bytes=99-", 100, .partial(offset: 99, length: 1)),
+        Case("bytes=0-", 100, .partial(offset: 0, length: 100)),
+        Case("BYTES=1-2", 100, .partial(offset: 1, length: 2)),
+        Case("Bytes=1-2", 100, .partial(offset: 1, length: 2)),
+        // last-pos clamped to the end: never more bytes than exist.
+        Case("bytes=50-1000", 100, .partial(offset: 50, length: 50)),
+        Case("bytes=5-99999999999999999999", 100, .partial(offset: 5, length: 95)),
+        // Suffixes: the last N bytes, never 0-N.
+        Case("bytes=-1", 100, .partial(offset: 99, length: 1)),
+        Case("bytes=-10", 100, .partial(offset: 90, length: 10)),
+        Case("bytes=-100", 100, .partial(offset: 0, length: 100)),
+        Case("bytes=-500", 100, .partial(offset: 0, length: 100)),
+        Case("bytes=-99999999999999999999", 100, .partial(offset: 0, length: 100)),
+        Case("bytes=-0", 100, .unsatisfiable),
+        // first-pos at or past the end: 416, also for a resumed complete download.
+        Case("bytes=100-", 100, .unsatisfiable),
+        Case("bytes=100-200", 100, .unsatisfiable),
+        Case("bytes=99999999999999999999-", 100, .unsatisfiable),
+        // Empty files: nothing is satisfiable.
+        Case("bytes=0-", 0, .unsatisfiable),
+        Case("bytes=0-0", 0, .unsatisfiable),
+        Case("bytes=-1", 0, .unsatisfiable),
+        Case(nil, 0, .full),
+        // Ignored: several ranges, other units, invalid specs.
+        Case("bytes=0-499,600-", 1000, .full),
+        Case("bytes=0-1, 3-4", 100, .full),
+        Case("bytes=0-1,", 100, .full),
+        Case("bytes=9223372036854775807-0", 100, .full),
+        Case("bytes=99999999999999999999-5", 100, .full),
+        Case("items=0-1", 100, .full),
+        Case("byte=0-1", 100, .full),
+        Case("bytes=5-2", 100, .full),
+        Case("bytes=-", 100, .full),
+        Case("bytes=", 100, .full),
+        Case("bytes", 100, .full),
+        Case("", 100, .full),
+        Case("bytes=abc", 100, .full),
+        Case("bytes=1", 100, .full),
+        Case("bytes=1-2-3", 100, .full),
+        Case("bytes=--1", 100, .full),
+        Case("bytes=+1-2", 100, .full),
+        Case("bytes=0x1-2", 100, .full),
+        Case("bytes=1 - 2", 100, .full),
+        Case("bytes = 1-2", 100, .full),
+        Case("bytes=1-2 3", 100, .full),
+        // Whitespace around the one range-spec is tolerated.
+        Case("bytes= 1-2 ", 100, .partial(offset: 1, length: 2)),
+        // 64-bit lengths: files over 4 GiB.
+        Case("bytes=4294967296-", 5_000_000_000, .partial(offset: 4_294_967_296, length: 705_032_704)),
+        Case("bytes=-1", Int64.max, .partial(offset: Int64.max - 1, length: 1)),
+        Case("bytes=0-", Int64.max, .partial(offset: 0, length: Int64.max)),
+    ])
+    func evaluates(_ test: Case) {
+        #expect(ByteRange.evaluate(test.field, length: test.length) == test.expected)
+    }
+
+    /// Exhaustively on small files: a partial range never has a negative or empty length,
+    /// and never reaches past the end.
+    @Test func partialRangesStayInsideTheFile() {
+        for length in Int64(0)...6 {
+            for first in 0...8 {
+                for last in 0...8 {
+                    for field in ["bytes=\(first)-\(last)", "bytes=\(first)-", "bytes=-\(last)"] {
+                        if case .partial(let offset, let count) = ByteRange.evaluate(field, length: length) {
+                            #expect(offset >= 0 && count >= 1 && offset + count <= length, "\(field) on \(length)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
