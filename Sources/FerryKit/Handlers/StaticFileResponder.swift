@@ -53,6 +53,10 @@ final class StaticFileResponder {
             return openFailure(failure)
         case .success(let opened) where opened.info.kind == .directory:
             return directory(opened, target: target, request: request, isHead: isHead)
+        case .success(let opened) where target.hasTrailingSlash:
+            // "/file.txt/" names a directory that is not there, as open(2) would say.
+            close(opened.fd)
+            return error(.notFound, nil)
         case .success(let opened):
             return file(opened, name: target.relative, request: request, isHead: isHead)
         }
@@ -163,7 +167,7 @@ final class StaticFileResponder {
     }
 
     private func memoryResponse(_ status: HTTPResponse.Status, head: ResponseHead, body: [UInt8]) -> Response {
-        var bytes = head.serialize(date: dates.current(), server: serverName)
+        var bytes = head.serialize(date: dates.current(), server: serverName, bodyCapacity: body.count)
         bytes += body
         return Response(status: status.code, bytes: bytes, memoryBodyLength: body.count, file: nil)
     }

@@ -21,7 +21,11 @@ public struct Listener {
     public static func open(host: String, port: Int, options: Options = Options()) throws -> [Listener] {
         var listeners: [Listener] = []
         var port = port
-        for candidate in try resolve(host: host, port: port) {
+        // "localhost" is loopback in both families (RFC 6761), whatever /etc/hosts lists.
+        let candidates = host == "localhost"
+            ? try resolve(host: "127.0.0.1", port: port) + resolve(host: "::1", port: port)
+            : try resolve(host: host, port: port)
+        for candidate in candidates {
             var address = candidate
             setPort(&address, port)
             do {
