@@ -12,25 +12,20 @@ let packageRoot: String = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().path
 
-/// A running `ferry serve` on a free loopback port. Stop it with `stop()`; the
-/// deinit kills it if a test forgot.
-final class FerryServer {
+/// A running `ferry` subcommand whose output is collected. Stop it with `stop()`;
+/// the deinit kills it if a test forgot, so no test leaves a process behind.
+final class FerryProcess {
     let process = Process()
-    let port: Int
     let stdout: PipeCollector
     let stderr: PipeCollector
     private var stopped = false
 
     var pid: Int32 { process.processIdentifier }
-    var base: String { "http://127.0.0.1:\(port)" }
+    var output: String { String(decoding: stdout.snapshot, as: UTF8.self) }
+    var errors: String { String(decoding: stderr.snapshot, as: UTF8.self) }
 
-    /// Starts `ferry serve ARGS --host 127.0.0.1 --port 0` (unless ARGS name a host
-    /// or port) and waits for the line that announces the URL.
-    init(_ arguments: [String] = [], directory: String? = nil, announceTimeout: Double = 30) throws {
+    init(_ arguments: [String], directory: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: ferryBinary)
-        var arguments = ["serve"] + arguments
-        if !arguments.contains("--host") { arguments += ["--host", "127.0.0.1"] }
-        if !arguments.contains("--port") { arguments += ["--port", "0"] }
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory ?? packageRoot)
         let out = Pipe(), err = Pipe()
@@ -40,20 +35,6 @@ final class FerryServer {
         stdout = PipeCollector(out.fileHandleForReading)
         stderr = PipeCollector(err.fileHandleForReading)
         try process.run()
-
-        let deadline = Date().addingTimeInterval(announceTimeout)
-        var found: Int?
-        while found == nil && Date() < deadline && process.isRunning {
-            found = Self.announcedPort(in: String(decoding: stdout.snapshot, as: UTF8.self))
-            if found == nil { usleep(20_000) }
-        }
-        guard let found else {
-            let message = "ferry did not announce a URL: \(String(decoding: stderr.snapshot, as: UTF8.self))"
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            throw CommandError.timedOut(message)
-        }
-        port = found
     }
 
     deinit {
@@ -63,31 +44,93 @@ final class FerryServer {
         }
     }
 
-    private static func announcedPort(in output: String) -> Int? {
-        guard let range = output.range(of: "http://127.0.0.1:") else { return nil }
-        let digits = output[range.upperBound...].prefix { $0.isNumber }
-        return Int(digits)
+    /// Waits (bounded) until standard output contains `text`; returns whether it did.
+    @discardableResult
+    func waitForOutput(_ text: String, timeout: Double = 30) -> Bool {
+        waitUntil(timeout: timeout) { self.output.contains(text) }
     }
 
-    /// SIGTERM, then waits (bounded) for exit; SIGKILL if it does not. Returns the
-    /// exit status and everything printed.
+    /// Waits (bounded) until standard error contains `text`.
+    @discardableResult
+    func waitForErrors(_ text: String, timeout: Double = 30) -> Bool {
+        waitUntil(timeout: timeout) { self.errors.contains(text) }
+    }
+
+    /// Sends `signal`, then waits (bounded) for exit; SIGKILL if it does not end.
+    /// Returns the exit status and everything printed.
     @discardableResult
     func stop(signal: Int32 = SIGTERM, timeout: Double = 40) -> (status: Int32, stdout: String, stderr: String) {
         stopped = true
         if process.isRunning { kill(process.processIdentifier, signal) }
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-        }
+        return wait(timeout: timeout)
+    }
+
+    /// Waits (bounded) for the process to end by itself; SIGKILL after `timeout`.
+    @discardableResult
+    func wait(timeout: Double = 40) -> (status: Int32, stdout: String, stderr: String) {
+        stopped = true
+        waitUntil(timeout: timeout) { !self.process.isRunning }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: stdout.finish(), as: UTF8.self),
                 String(decoding: stderr.finish(), as: UTF8.self))
     }
 
-    /// The worker processes: children of the server.
-    func workerPIDs() -> [Int32] {
+    /// The process's children (workers of a prefork server).
+    func childPIDs() -> [Int32] {
         let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
         return text.split(separator: " ").compactMap { Int32($0) }
     }
+
+    /// The first "127.0.0.1:PORT" the process printed, once it has printed it.
+    func announcedPort(timeout: Double = 30) -> Int? {
+        var port: Int?
+        waitUntil(timeout: timeout) {
+            guard let range = self.output.range(of: "127.0.0.1:") else { return !self.process.isRunning }
+            port = Int(self.output[range.upperBound...].prefix { $0.isNumber })
+            return port != nil
+        }
+        return port
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes.
+@discardableResult
+func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
+}
+
+/// A running `ferry serve` on a free loopback port.
+final class FerryServer {
+    let ferry: FerryProcess
+    let port: Int
+
+    var pid: Int32 { ferry.pid }
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts `ferry serve ARGS --host 127.0.0.1 --port 0` (unless ARGS name a host or
+    /// port) and waits for the line that announces the URL.
+    init(_ arguments: [String] = [], directory: String? = nil) throws {
+        var arguments = ["serve"] + arguments
+        if !arguments.contains("--host") { arguments += ["--host", "127.0.0.1"] }
+        if !arguments.contains("--port") { arguments += ["--port", "0"] }
+        ferry = try FerryProcess(arguments, directory: directory)
+        guard let port = ferry.announcedPort() else {
+            let errors = ferry.stop(signal: SIGKILL).stderr
+            throw CommandError.timedOut("ferry serve did not announce a URL: \(errors)")
+        }
+        self.port = port
+    }
+
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM, timeout: Double = 40) -> (status: Int32, stdout: String, stderr: String) {
+        ferry.stop(signal: signal, timeout: timeout)
+    }
+
+    func workerPIDs() -> [Int32] { ferry.childPIDs() }
 }

@@ -9,7 +9,7 @@ final class RawClient {
         let family = host.contains(":") ? AF_INET6 : AF_INET
         fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EMFILE) }
-        var timeout = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int32((receiveTimeout.truncatingRemainder(dividingBy: 1)) * 1_000_000))
+        var timeout = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int(receiveTimeout.truncatingRemainder(dividingBy: 1) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let result: Int32
         if family == AF_INET {

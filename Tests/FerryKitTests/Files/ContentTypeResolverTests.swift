@@ -136,7 +136,7 @@ import Testing
     }
 
     @Test func magicGuessParsing() {
-        let text = MagicGuess("text/plain; charset=utf-8")
+        let text = MagicGuess("text/plain; charset=us-ascii")
         #expect(text.mimeType == "text/plain" && text.encoding == "us-ascii")
         #expect(MagicGuess("image/png; charset=binary").encoding == "binary")
         let bare = MagicGuess("application/pdf")

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// `ferry demo NAME`: every server design and socket trick of the seed document and
+/// its roadmap, each a small program to run, load with `ferry client`, and watch.
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run one server design or socket trick from the seed document.",
+        discussion: """
+            The servers speak the seed's echo protocol: the client sends a decimal byte \
+            count and a newline, the server answers with that many bytes and closes. Load \
+            them with `ferry client -i 127.0.0.1 -p 2000 -c 5 -t 500 -b 3000`; Ctrl-C \
+            prints how many connections each child, thread or process served.
+            """,
+        subcommands: [
+            PreforkPassDemo.self,
+        ]
+    )
+}

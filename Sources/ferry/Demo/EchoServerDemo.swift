@@ -1,0 +1,53 @@
+import ArgumentParser
+import FerryKit
+import Glibc
+
+/// Where an echo-server demo listens: the seed programs' -i HOST -p PORT.
+struct EchoListenOptions: ParsableArguments {
+    @Option(name: .customShort("i"), help: "Address to listen on.")
+    var host = "0.0.0.0"
+
+    @Option(name: .short, help: "TCP port (0 picks a free one; the printed line shows it).")
+    var port = 2000
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("-p must be from 0 to 65535") }
+    }
+}
+
+/// Size of a demo's pool: the seed programs' -n CHILDREN.
+struct PoolSizeOptions: ParsableArguments {
+    @Option(name: .short, help: "Children (processes or threads) in the pool.")
+    var n = 10
+
+    func validate() throws {
+        guard (1...1024).contains(n) else { throw ValidationError("-n must be from 1 to 1024") }
+    }
+}
+
+/// Runs `model` with the echo handler until Ctrl-C or SIGTERM, then prints the
+/// seed's distribution: "child 0 : 127 times".
+enum EchoServerDemo {
+    static func run(_ model: any ServerModel, listen: EchoListenOptions, workers: Int, what: String) throws {
+        signal(SIGPIPE, SIG_IGN)
+        let listeners: [Listener]
+        do {
+            listeners = try Listener.open(host: listen.host, port: listen.port)
+        } catch {
+            Console.error("ferry: cannot listen on \(listen.host) port \(listen.port): \(error)")
+            throw ExitCode(1)
+        }
+        let address = listeners.map { $0.address.description }.joined(separator: " and ")
+        Console.out("\(type(of: model).name): \(what); echo server on \(address)")
+        Console.out("Load it with `ferry client -i \(listeners[0].address.host) -p \(listeners[0].address.port)`;"
+                    + " Ctrl-C prints each child's count.")
+        var options = ModelOptions()
+        options.workers = workers
+        options.maxWorkers = workers
+        options.drainTimeout = 10
+        let tallies = try model.run(listeners: listeners, makeHandler: { EchoHandler() }, options: options)
+        for (index, tally) in tallies.enumerated() {
+            Console.out("child \(index) : \(tally.connections) times")
+        }
+    }
+}
