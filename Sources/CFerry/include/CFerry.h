@@ -43,6 +43,17 @@ typedef struct {
 int ferry_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
 int ferry_epoll_wait(int epfd, ferry_epoll_event *events, int max_events, int timeout_ms);
 
+// MARK: select(2) descriptor sets (FD_* are macros Swift cannot call)
+
+#include <sys/select.h>
+
+static inline void ferry_fd_zero(fd_set *set) { FD_ZERO(set); }
+/// Only for fd < FD_SETSIZE: a larger one would write past the set (h2o#287).
+static inline void ferry_fd_set(int fd, fd_set *set) { FD_SET(fd, set); }
+static inline void ferry_fd_clr(int fd, fd_set *set) { FD_CLR(fd, set); }
+static inline int ferry_fd_isset(int fd, const fd_set *set) { return FD_ISSET(fd, set); }
+static inline int ferry_fd_setsize(void) { return FD_SETSIZE; }
+
 // MARK: files
 
 /// openat2(2) with `resolve` flags (RESOLVE_BENEATH ...). -1 with errno set;
