@@ -14,6 +14,9 @@ struct DemoCommand: ParsableCommand {
             """,
         subcommands: [
             PreforkPassDemo.self,
+            CorkDemo.self,
+            SendfileDemo.self,
+            HerdDemo.self,
         ]
     )
 }
