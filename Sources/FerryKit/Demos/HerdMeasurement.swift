@@ -124,7 +124,7 @@ public enum HerdMeasurement {
             try waitUntil("the children to accept \(made) connections") { accepted() == made }
             usleep(settleMicroseconds)
         }
-        usleep(20_000)  // the last losers finish counting
+        usleep(20_000)  // the last losers of the race go back to their wait
         let sleeps = herd.stop()
         result.children = (0..<options.children).map { child in
             let base = child * Slot.perChild
@@ -134,22 +134,29 @@ public enum HerdMeasurement {
         return result
     }
 
-    /// The children of one run; `stop` kills and reaps whichever are still there.
+    /// The children of one run; `stop` ends and reaps whichever are still there.
     private final class Herd {
         var pids: [pid_t] = []
         private var sleeps: [Int] = []
 
-        /// SIGKILLs and reaps every child (once), returning each one's voluntary
-        /// context switches. A child is killed while asleep in its wait: it has
-        /// nothing to clean up, and SIGKILL cannot be caught or ignored.
+        /// Ends every child (once) and returns each one's voluntary context switches.
+        /// SIGTERM reaches a child only while it waits (it blocks the signal while it
+        /// counts), so no wakeup is ever counted without its outcome. A child still
+        /// there after 2 s gets SIGKILL.
         @discardableResult
         func stop() -> [Int] {
             guard sleeps.count < pids.count else { return sleeps }
-            for pid in pids { kill(pid, SIGKILL) }
+            for pid in pids { kill(pid, SIGTERM) }
+            let deadline = monotonicNanoseconds() + 2_000_000_000
             for pid in pids {
                 var status: Int32 = 0
                 var usage = rusage()
-                while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+                while true {
+                    let reaped = wait4(pid, &status, WNOHANG, &usage)
+                    if reaped == pid || (reaped < 0 && errno != EINTR) { break }
+                    if monotonicNanoseconds() > deadline { kill(pid, SIGKILL) }
+                    usleep(1_000)
+                }
                 sleeps.append(usage.ru_nvcsw)
             }
             return sleeps
@@ -198,31 +205,38 @@ public enum HerdMeasurement {
 
     // MARK: the children
 
-    /// A child's whole life: wait, count, accept, until the parent kills it.
+    /// A child's whole life: wait, accept, count, until the parent's SIGTERM, which is
+    /// blocked except during the wait itself.
     private static func wait(_ variant: Variant, on listener: Listener, counters: SharedCounters,
                              base: Int, readySlot: Int) -> Never {
+        signal(SIGTERM, SIG_DFL)
+        var terminate = sigset_t()
+        sigemptyset(&terminate)
+        sigaddset(&terminate, SIGTERM)
+        sigprocmask(SIG_BLOCK, &terminate, nil)
+        /// Runs `wait` with SIGTERM deliverable: a pending one ends the child here.
+        func interruptible<T>(_ wait: () -> T) -> T {
+            sigprocmask(SIG_UNBLOCK, &terminate, nil)
+            defer { sigprocmask(SIG_BLOCK, &terminate, nil) }
+            return wait()
+        }
         let count = { (slot: Int) in counters.add(base + slot) }
-        // One accept per wakeup; finding nothing is a wasted wakeup.
-        let acceptOnce = {
-            if let (fd, _) = listener.accept(nonBlocking: true) {
+        /// After a wakeup: the outcome of its one accept, then the wakeup itself.
+        let counted = { (connection: Int32?) in
+            if let fd = connection {
                 count(Slot.accepts)
                 close(fd)
             } else {
                 count(Slot.wasted)
             }
+            count(Slot.wakeups)
         }
         switch variant {
         case .blockingAccept:
             counters.add(readySlot)
             while true {
-                let connection = listener.accept(nonBlocking: false)
-                count(Slot.wakeups)
-                if let (fd, _) = connection {
-                    count(Slot.accepts)
-                    close(fd)
-                } else {
-                    count(Slot.wasted)
-                }
+                let connection = interruptible { listener.accept(nonBlocking: false) }
+                counted(connection?.fd)
             }
         case .select:
             guard listener.fd < ferry_fd_setsize() else { _exit(2) }  // FD_SET would write past the set
@@ -231,11 +245,10 @@ public enum HerdMeasurement {
                 var readable = fd_set()
                 ferry_fd_zero(&readable)
                 ferry_fd_set(listener.fd, &readable)
-                let ready = Glibc.select(listener.fd + 1, &readable, nil, nil, nil)
+                let ready = interruptible { Glibc.select(listener.fd + 1, &readable, nil, nil, nil) }
                 if ready < 0 && errno == EINTR { continue }
                 guard ready >= 0 else { _exit(2) }
-                count(Slot.wakeups)
-                acceptOnce()
+                counted(listener.accept(nonBlocking: true)?.fd)
             }
         case .epoll, .epollExclusive, .reusePort:
             var events = UInt32.epollIn
@@ -244,10 +257,9 @@ public enum HerdMeasurement {
                   (try? epoll.add(listener.fd, events: events, token: 0)) != nil else { _exit(2) }
             counters.add(readySlot)
             while true {
-                guard let ready = try? epoll.wait(timeoutMilliseconds: -1) else { _exit(2) }
+                guard let ready = interruptible({ try? epoll.wait(timeoutMilliseconds: -1) }) else { _exit(2) }
                 if ready.isEmpty { continue }  // EINTR
-                count(Slot.wakeups)
-                acceptOnce()
+                counted(listener.accept(nonBlocking: true)?.fd)
             }
         }
     }
