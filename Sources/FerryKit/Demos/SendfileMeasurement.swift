@@ -184,19 +184,51 @@ public enum SendfileMeasurement {
                 format(median(result.runs.map(\.readerSeconds)), decimals: 3),
             ])
         }
-        let notes = [
+        var notes = [
             "Each column is the median of its runs. wall: from the first byte handed to the kernel until"
                 + " the reader had read the last one and closed. sender user/sys: getrusage(RUSAGE_SELF)"
                 + " deltas of this process, which sends and does nothing else meanwhile. MB/s: file bytes"
                 + " (10^6) per wall second. ×: relative to sendfile. reader cpu: the reader process's own"
                 + " user+sys time (wait4).",
-            "sendfile hands page-cache pages to the socket without copying them into this process; the"
-                + " read/write loop copies every byte into the buffer (read) and back into the kernel"
-                + " (write), two system calls per buffer.",
-            "On loopback the receiving side's kernel work (TCP receive, waking the reader) often runs in"
-                + " the sender's context and is charged to the sender's sys time, in both modes alike.",
+            "sendfile hands the file's page-cache pages to the socket without copying them into this"
+                + " process; the read/write loop copies every byte into its buffer (read) and back into the"
+                + " kernel (write), two system calls per buffer.",
         ]
+        if let sendfile = baseline, let copy = results.first(where: { $0.mode != .sendfile }) {
+            notes += comparison(sendfile: sendfile, copy: copy)
+        }
+        notes.append("On loopback the receive path's TCP processing runs as a softirq in the sender's context"
+                     + " and is charged to the sender's sys time, in both modes alike.")
         return table.lines + [""] + notes.flatMap { wrap($0) }
+    }
+
+    /// What the medians say, in words: the sender's CPU, then the wall time, and,
+    /// when the copy loop won on the clock, where sendfile's time went.
+    private static func comparison(sendfile: Result, copy: Result) -> [String] {
+        let cpuRatio = median(copy.runs.map(\.senderSeconds)) / median(sendfile.runs.map(\.senderSeconds))
+        let wallRatio = median(copy.runs.map(\.wallSeconds)) / median(sendfile.runs.map(\.wallSeconds))
+        let readerRatio = median(sendfile.runs.map(\.readerSeconds)) / median(copy.runs.map(\.readerSeconds))
+        var notes: [String] = []
+        if cpuRatio > 1 {
+            notes.append("Here \(copy.mode.label) needed \(format(cpuRatio, decimals: 2))× the sender CPU that"
+                         + " sendfile needed (the smaller the buffer, the more system calls the loop makes).")
+        } else {
+            notes.append("Here sendfile did not save the sender CPU (\(format(cpuRatio, decimals: 2))× of the"
+                         + " copy loop's): the runs were too short, or the machine too busy, to tell.")
+        }
+        if wallRatio >= 1 {
+            notes.append("It also finished \(format(wallRatio, decimals: 2))× sooner.")
+        } else if readerRatio <= 1 {
+            notes.append("Yet the copy loop finished first (\(format(1 / wallRatio, decimals: 2))× sooner);"
+                         + " wall time on a busy machine varies from run to run: compare the CPU columns.")
+        } else {
+            notes.append("Yet the copy loop finished first (\(format(1 / wallRatio, decimals: 2))× sooner): on"
+                         + " loopback the receiver runs on this machine too, and it needed"
+                         + " \(format(readerRatio, decimals: 2))× the CPU to receive what sendfile sent (reader"
+                         + " cpu). Over a real network the receiver is elsewhere and the card reads the"
+                         + " page-cache pages itself; what the server saves is its own CPU.")
+        }
+        return notes
     }
 
     private static func median(_ values: [Double]) -> Double {

@@ -20,9 +20,11 @@ struct SendfileDemo: ParsableCommand {
             from the page cache without touching the disk) or `head -c 1G /dev/urandom > \
             /tmp/big` (real data). Then: ferry demo sendfile /tmp/big --repeat 5.
 
-            Expect sendfile to use less of the sender's CPU than the copy loop and to be \
-            faster; on loopback the gap in wall time is smaller than the gap in CPU, since \
-            the reader's copy out of the socket costs the same in both.
+            Expect sendfile to need a fraction of the sender CPU the copy loop needs, \
+            the more so the smaller --buffer is. The wall time on loopback may favour the \
+            copy loop: the reader runs on the same machine and, measured here, spends \
+            more CPU receiving what sendfile sent. The notes under the table say which \
+            way it went.
             """
     )
 
