@@ -189,10 +189,11 @@ public enum CorkMeasurement {
                 let perRound = format(nagle.segmentsPerRound, decimals: 2)
                 if nagle.segmentsPerRound < Double(pieces) - 0.5 {
                     notes.append("\(connections.label): Nagle alone also coalesced (\(perRound) segments per"
-                                 + " response): the first write left at once, the others waited for its ACK and"
-                                 + " left together. Past its first segments a receiver stops ACKing each at once"
-                                 + " and ACKs as its reader reads: microseconds on loopback; over a network the"
-                                 + " wait is a round trip, or a delayed-ACK timeout (40 ms or more).")
+                                 + " response on average). A receiver in quick-ACK mode (a new connection, and"
+                                 + " again at times) ACKs each segment at once; otherwise it ACKs as its reader"
+                                 + " reads, and Nagle holds a response's later writes until the first one's ACK,"
+                                 + " then sends them together. On loopback that wait is microseconds; over a"
+                                 + " network it is a round trip, or a delayed-ACK timeout (40 ms or more).")
                 } else {
                     notes.append("\(connections.label): Nagle did not coalesce (\(perRound) segments per"
                                  + " response): the ACK of each small segment was back before the next write(2)"
