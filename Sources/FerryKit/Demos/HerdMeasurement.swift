@@ -284,8 +284,8 @@ public enum HerdMeasurement {
             "wakeups: returns from accept(2), select(2) or epoll_wait(2), each followed by one accept. wasted:"
                 + " that accept found no connection (EAGAIN), another child had it. per child: fewest-most."
                 + " sleeps: the children's voluntary context switches (wait4 ru_nvcsw), i.e. how often they"
-                + " blocked, which is how often the kernel woke them, plus about two each of their own (start-up"
-                + " and the wait they are killed in). sleeps/conn near 1 means one child woke per connection;"
+                + " blocked, which is how often the kernel woke them, plus two per child that no connection"
+                + " caused (one is the wait it is ended in). sleeps/conn near 1 means one child woke per connection;"
                 + " near the number of children means all of them did.",
             "blocking accept: Linux queues accept(2) waiters as exclusive and wakes one per connection, in"
                 + " turn: the herd the seed describes for this design is gone.",

@@ -217,7 +217,7 @@ public enum SendfileMeasurement {
                          + " copy loop's): the runs were too short, or the machine too busy, to tell.")
         }
         if wallRatio >= 1 {
-            notes.append("It also finished \(format(wallRatio, decimals: 2))× sooner.")
+            notes.append("sendfile also finished first, \(format(wallRatio, decimals: 2))× sooner.")
         } else if readerRatio <= 1 {
             notes.append("Yet the copy loop finished first (\(format(1 / wallRatio, decimals: 2))× sooner);"
                          + " wall time on a busy machine varies from run to run: compare the CPU columns.")
