@@ -187,7 +187,7 @@ public enum CorkMeasurement {
             }
             if let nagle = row(.nagle) {
                 let perRound = format(nagle.segmentsPerRound, decimals: 2)
-                if nagle.segmentsPerRound < Double(pieces) - 0.5 {
+                if nagle.segments < nagle.writes {
                     notes.append("\(connections.label): Nagle alone also coalesced (\(perRound) segments per"
                                  + " response on average). A receiver in quick-ACK mode (a new connection, and"
                                  + " again at times) ACKs each segment at once; otherwise it ACKs as its reader"
@@ -196,10 +196,10 @@ public enum CorkMeasurement {
                                  + " network it is a round trip, or a delayed-ACK timeout (40 ms or more).")
                 } else {
                     notes.append("\(connections.label): Nagle did not coalesce (\(perRound) segments per"
-                                 + " response): the ACK of each small segment was back before the next write(2)"
-                                 + " (a new connection's receiver ACKs at once; loopback's round trip is"
-                                 + " microseconds). Over a network the writes after the first would wait a round"
-                                 + " trip.")
+                                 + " response): the ACK of each small segment was back before the next write(2),"
+                                 + " since the receiver ACKed each at once (quick-ACK mode, as on a new"
+                                 + " connection) and loopback's round trip is microseconds. Over a network the"
+                                 + " writes after the first would wait a round trip.")
                 }
             }
         }
