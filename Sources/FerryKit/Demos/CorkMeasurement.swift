@@ -4,13 +4,13 @@ import Glibc
 /// `ferry demo cork`: how many TCP segments a response written in small pieces
 /// costs with TCP_CORK, with TCP_NODELAY, and with neither (Nagle's algorithm).
 ///
-/// Each round is one HTTP/1.0-style response on a fresh connection to a reader
-/// process on 127.0.0.1: a status line, four header lines, the blank line and a
-/// short body, each its own write(2). The count is the accepted socket's
-/// tcpi_segs_out once every byte is acknowledged, minus its value right after
-/// accept (the SYN-ACK, the handshake's only segment on this side). Nothing flows
-/// toward the sender, so it sends no pure ACKs: every counted segment carries data.
-/// The FIN is not counted: the count is taken before close.
+/// Each round is one HTTP/1.0-style response to a reader process on 127.0.0.1: a
+/// status line, four header lines, the blank line and a short body, each its own
+/// write(2). The count is the sending socket's tcpi_segs_out once every byte is
+/// acknowledged, minus its value before the round's first write (on a new
+/// connection that leaves out the SYN-ACK, the handshake's only segment on this
+/// side). Nothing flows toward the sender, so it sends no pure ACKs: every counted
+/// segment carries data. The FIN is not counted: the count is taken before close.
 public enum CorkMeasurement {
     public enum Mode: CaseIterable {
         /// TCP_CORK set before the first write and cleared after the last.

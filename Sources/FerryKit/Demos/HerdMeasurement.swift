@@ -62,6 +62,9 @@ public enum HerdMeasurement {
         public var wakeups: Int64 { children.reduce(0) { $0 + $1.wakeups } }
         public var wasted: Int64 { children.reduce(0) { $0 + $1.wasted } }
         public var sleeps: Int { children.reduce(0) { $0 + $1.sleeps } }
+        public var sleepsPerConnection: Double {
+            connectionsMade == 0 ? 0 : Double(sleeps) / Double(connectionsMade)
+        }
     }
 
     /// Counter slots per child in the shared mapping.
@@ -102,7 +105,7 @@ public enum HerdMeasurement {
                 ferry_set_process_name("ferry-herd")
                 let own = listeners.count == 1 ? listeners[0] : listeners[child]
                 for listener in listeners where listener.fd != own.fd { close(listener.fd) }
-                wait(variant, on: own, counters: counters, base: child * Slot.perChild, readySlot: readySlot)
+                runChild(variant, on: own, counters: counters, base: child * Slot.perChild, readySlot: readySlot)
             }
             herd.pids.append(pid)
         }
@@ -113,7 +116,9 @@ public enum HerdMeasurement {
         try waitUntil("every child is waiting") { counters[readySlot] == Int64(options.children) }
         usleep(10_000)  // from "about to wait" to asleep in the wait
         var result = Result(variant: variant)
-        let accepted = { (0..<options.children).reduce(Int64(0)) { $0 + counters[$1 * Slot.perChild + Slot.accepts] } }
+        let accepted = {
+            (0..<options.children).reduce(Int64(0)) { $0 + counters[$1 * Slot.perChild + Slot.accepts] }
+        }
         while result.connectionsMade < options.connections {
             let burst = min(options.burst, options.connections - result.connectionsMade)
             for _ in 0..<burst {
@@ -207,8 +212,8 @@ public enum HerdMeasurement {
 
     /// A child's whole life: wait, accept, count, until the parent's SIGTERM, which is
     /// blocked except during the wait itself.
-    private static func wait(_ variant: Variant, on listener: Listener, counters: SharedCounters,
-                             base: Int, readySlot: Int) -> Never {
+    private static func runChild(_ variant: Variant, on listener: Listener, counters: SharedCounters,
+                                 base: Int, readySlot: Int) -> Never {
         signal(SIGTERM, SIG_DFL)
         var terminate = sigset_t()
         sigemptyset(&terminate)
@@ -271,13 +276,12 @@ public enum HerdMeasurement {
                                        "wasted", "per child", "sleeps", "sleeps/conn"])
         for result in results {
             let children = result.children
-            let perConnection = result.connectionsMade == 0 ? 0 : Double(result.sleeps) / Double(result.connectionsMade)
             table.add([
                 result.variant.label, String(result.connectionsMade),
                 String(result.accepts), range(children.map(\.accepts)),
                 String(result.wakeups), range(children.map(\.wakeups)),
                 String(result.wasted), range(children.map(\.wasted)),
-                String(result.sleeps), format(perConnection, decimals: 2),
+                String(result.sleeps), format(result.sleepsPerConnection, decimals: 2),
             ])
         }
         let notes = [

@@ -38,7 +38,9 @@ struct CorkDemo: ParsableCommand {
 
     func validate() throws {
         guard (1...10_000).contains(rounds) else { throw ValidationError("--rounds must be from 1 to 10000") }
-        guard (0...100_000).contains(gap) else { throw ValidationError("--gap must be from 0 to 100000 microseconds") }
+        guard (0...100_000).contains(gap) else {
+            throw ValidationError("--gap must be from 0 to 100000 microseconds")
+        }
     }
 
     func run() throws {

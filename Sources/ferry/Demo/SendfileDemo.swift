@@ -31,14 +31,16 @@ struct SendfileDemo: ParsableCommand {
     @Argument(help: "The file to send: a regular file, such as one made with `truncate -s 1G /tmp/big`.")
     var file: String
 
-    @Option(help: "Buffer size in bytes for the read/write loop.")
+    @Option(help: "Buffer size in bytes for the read/write loop (the seed used 4096).")
     var buffer = 64 * 1024
 
     @Option(help: "Runs of each mode; the median is reported.")
     var `repeat` = 3
 
     func validate() throws {
-        guard (1...(64 << 20)).contains(buffer) else { throw ValidationError("--buffer must be from 1 to 67108864 bytes") }
+        guard (1...(64 << 20)).contains(buffer) else {
+            throw ValidationError("--buffer must be from 1 to 67108864 bytes")
+        }
         guard (1...100).contains(`repeat`) else { throw ValidationError("--repeat must be from 1 to 100") }
     }
 
