@@ -55,6 +55,7 @@ public enum LoadClient {
             }
             ends.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
             let pid = fork()
+            let forkError = SystemError("fork")
             if pid == 0 {
                 close(ends[0])
                 children.forEach { close($0.results) }
@@ -63,7 +64,7 @@ public enum LoadClient {
             }
             close(ends[1])
             guard pid > 0 else {
-                log("ferry client: \(SystemError("fork")); \(number) children started")
+                log("ferry client: \(forkError); \(number) children started")
                 close(ends[0])
                 report.countAsFailed(connections: (options.children - number) * options.connections)
                 break
