@@ -2,6 +2,7 @@
 public enum ModelCatalog {
     public static let all: [any ServerModel] = [
         PreforkPassModel(),
+        IterativeModel(),
     ]
 
     public static var names: [String] { all.map { type(of: $0).name } }

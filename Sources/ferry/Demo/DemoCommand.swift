@@ -14,6 +14,7 @@ struct DemoCommand: ParsableCommand {
             """,
         subcommands: [
             PreforkPassDemo.self,
+            IterativeDemo.self,
         ]
     )
 }
