@@ -3,6 +3,7 @@ public enum ModelCatalog {
     public static let all: [any ServerModel] = [
         PreforkPassModel(),
         IterativeModel(),
+        ForkPerClientModel(),
     ]
 
     public static var names: [String] { all.map { type(of: $0).name } }

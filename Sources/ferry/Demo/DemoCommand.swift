@@ -15,6 +15,7 @@ struct DemoCommand: ParsableCommand {
         subcommands: [
             PreforkPassDemo.self,
             IterativeDemo.self,
+            ForkDemo.self,
         ]
     )
 }
