@@ -4,6 +4,7 @@ public enum ModelCatalog {
         PreforkPassModel(),
         IterativeModel(),
         ForkPerClientModel(),
+        ThreadPerClientModel(),
     ]
 
     public static var names: [String] { all.map { type(of: $0).name } }

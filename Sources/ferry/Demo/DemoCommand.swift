@@ -16,6 +16,7 @@ struct DemoCommand: ParsableCommand {
             PreforkPassDemo.self,
             IterativeDemo.self,
             ForkDemo.self,
+            ThreadDemo.self,
         ]
     )
 }
