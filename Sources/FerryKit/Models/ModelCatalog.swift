@@ -5,6 +5,7 @@ public enum ModelCatalog {
         IterativeModel(),
         ForkPerClientModel(),
         ThreadPerClientModel(),
+        PrethreadModel(handoff: .lockedAccept),  // UNP 30.11's locked accept measured slightly faster than 30.12's hand-off
     ]
 
     public static var names: [String] { all.map { type(of: $0).name } }

@@ -17,6 +17,7 @@ struct DemoCommand: ParsableCommand {
             IterativeDemo.self,
             ForkDemo.self,
             ThreadDemo.self,
+            PrethreadDemo.self,
         ]
     )
 }
