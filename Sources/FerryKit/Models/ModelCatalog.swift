@@ -6,6 +6,7 @@ public enum ModelCatalog {
         ForkPerClientModel(),
         ThreadPerClientModel(),
         PrethreadModel(handoff: .lockedAccept),  // UNP 30.11's locked accept measured slightly faster than 30.12's hand-off
+        PreforkAcceptModel(lock: .none),  // Linux wakes one process per connection: no lock needed
     ]
 
     public static var names: [String] { all.map { type(of: $0).name } }

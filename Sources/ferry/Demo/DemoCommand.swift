@@ -18,6 +18,7 @@ struct DemoCommand: ParsableCommand {
             ForkDemo.self,
             ThreadDemo.self,
             PrethreadDemo.self,
+            PreforkAcceptDemo.self,
         ]
     )
 }
