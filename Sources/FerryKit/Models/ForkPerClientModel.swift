@@ -137,7 +137,8 @@ final class ForkPerClientServer {
     }
 
     private func killRemainingChildren() {
-        options.log("ferry: killing what is still busy: \(ShutdownNotice.count(children.count, "child", "children"))")
+        let busy = ShutdownNotice.count(children.count, "child", "children")
+        options.log("ferry: killing what is still busy: \(busy)")
         for pid in children {
             kill(pid, SIGKILL)
             var status: Int32 = 0

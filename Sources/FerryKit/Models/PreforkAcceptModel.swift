@@ -81,7 +81,8 @@ final class PreforkAcceptParent {
             throw error
         }
         while true {
-            let ready = readableDescriptors([signals.fd], timeoutMilliseconds: shuttingDown ? pollTimeout(until: drainDeadline) : -1)
+            let timeout = shuttingDown ? pollTimeout(until: drainDeadline) : -1
+            let ready = readableDescriptors([signals.fd], timeoutMilliseconds: timeout)
             if ready.contains(signals.fd) { handleSignals() }
             if shuttingDown {
                 if !pids.contains(where: { $0 != 0 }) { break }

@@ -98,7 +98,8 @@ final class ThreadGroup {
         }
         let remaining = live
         if remaining > 0 {
-            log("ferry: still busy, left to end with the process: \(ShutdownNotice.count(remaining, "thread", "threads"))")
+            let busy = ShutdownNotice.count(remaining, "thread", "threads")
+            log("ferry: still busy, left to end with the process: \(busy)")
         }
         return remaining == 0
     }

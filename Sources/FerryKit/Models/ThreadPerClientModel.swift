@@ -39,7 +39,8 @@ public struct ThreadPerClientModel: ServerModel {
                     do {
                         try group.start {
                             let handler = makeHandler()
-                            group.record(BlockingDriver.serve(handler.makeSession(socket: fd, peer: peer)), row: 0)
+                            let session = handler.makeSession(socket: fd, peer: peer)
+                            group.record(BlockingDriver.serve(session), row: 0)
                         }
                     } catch {
                         options.log("ferry: cannot start a thread for a connection from \(peer): \(error); closing it")

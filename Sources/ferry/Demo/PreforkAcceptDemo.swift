@@ -27,7 +27,10 @@ struct PreforkAcceptDemo: ParsableCommand {
     @OptionGroup var listen: EchoListenOptions
     @OptionGroup var pool: PoolSizeOptions
 
-    @Option(help: "What serializes accept: none (the kernel picks a child), file (fcntl lock), mutex (shared pthread mutex).")
+    @Option(help: """
+        What serializes accept: none (the kernel picks a child), file (fcntl lock on a temporary \
+        file), mutex (process-shared pthread mutex).
+        """)
     var lock: PreforkAcceptModel.Lock = .none
 
     func run() throws {
