@@ -14,6 +14,11 @@ struct DemoCommand: ParsableCommand {
             """,
         subcommands: [
             PreforkPassDemo.self,
+            IterativeDemo.self,
+            ForkDemo.self,
+            ThreadDemo.self,
+            PrethreadDemo.self,
+            PreforkAcceptDemo.self,
         ]
     )
 }
