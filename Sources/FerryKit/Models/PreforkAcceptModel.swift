@@ -20,6 +20,7 @@ import Glibc
 /// The report has one row per child slot, read from the shared memory.
 public struct PreforkAcceptModel: ServerModel {
     public static let name = "prefork-accept"
+    public static let startsPool = true
 
     /// What serializes the children's accept calls.
     public enum Lock: String, CaseIterable {

@@ -22,6 +22,7 @@ import Glibc
 /// thread.
 public struct PrethreadModel: ServerModel {
     public static let name = "prethread"
+    public static let startsPool = true
 
     public enum Handoff: Equatable {
         case lockedAccept

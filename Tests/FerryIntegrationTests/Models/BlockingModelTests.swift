@@ -100,10 +100,10 @@ import Testing
         #expect(result.stdout.contains("total: \(bases.count) requests"), "\(result.stdout)")
     }
 
-    /// The counts of the "child N : X times" lines.
+    /// The counts of the "child N : X times" lines (or "thread N", "server", ...).
     static func distribution(_ output: String) -> [Int] {
         output.split(separator: "\n").compactMap { line in
-            guard line.hasPrefix("child "), line.hasSuffix(" times") else { return nil }
+            guard line.contains(" : "), line.hasSuffix(" times") else { return nil }
             return Int(line.split(separator: " ").dropLast().last ?? "")
         }
     }
