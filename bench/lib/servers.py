@@ -169,7 +169,9 @@ mimetype.assign = ( ".html" => "text/html", ".bin" => "application/octet-stream"
 
 def h2o(binary, workdir, port, site):
     """h2o -c in the foreground, no access log, its default threads (one per CPU)."""
-    user = "user: nobody\n" if os.geteuid() == 0 else ""
+    # Started as root, h2o would switch to 'nobody', and that change of user would cancel
+    # the signal it gets when bench/compare dies; it serves only the temp dir, on loopback.
+    user = "user: root\n" if os.geteuid() == 0 else ""
     config = _write(os.path.join(workdir, "h2o.conf"), f"""\
 {user}error-log: {workdir}/error.log
 listen:
