@@ -14,6 +14,8 @@ struct DemoCommand: ParsableCommand {
             """,
         subcommands: [
             PreforkPassDemo.self,
+            RSTDemo.self,
+            SigpipeDemo.self,
         ]
     )
 }
