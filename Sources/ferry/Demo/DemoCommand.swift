@@ -16,6 +16,10 @@ struct DemoCommand: ParsableCommand {
             PreforkPassDemo.self,
             RSTDemo.self,
             SigpipeDemo.self,
+            SelSigRaceDemo.self,
+            SelfPipeDemo.self,
+            PselectDemo.self,
+            SignalfdDemo.self,
         ]
     )
 }
