@@ -34,8 +34,9 @@ public struct FileServer {
         }
 
         let urls = listeners.map(\.url)
+        let pool = type(of: model).startsPool ? ", \(config.workers) workers" : ""
         Console.out("Ferry serving \(root.path) at \(urls.joined(separator: " and "))"
-                    + " (\(config.model), \(config.workers) workers, \(config.bodyMode.rawValue)"
+                    + " (\(config.model)\(pool), \(config.bodyMode.rawValue)"
                     + ", cork \(config.cork ? "on" : "off"))")
 
         var options = ModelOptions()

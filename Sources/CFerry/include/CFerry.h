@@ -68,6 +68,7 @@ int ferry_set_parent_death_signal(int sig);
 /// prctl(PR_SET_NAME, name): the name `ps` and `top` show (15 bytes at most).
 int ferry_set_process_name(const char *name);
 
+#include "SignalDemoHandlers.h"
 #include "Measurement.h"
 
 #endif

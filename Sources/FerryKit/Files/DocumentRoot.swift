@@ -55,9 +55,9 @@ public final class DocumentRoot {
     /// found again by the realpath fallback, and `path` repairs invalid UTF-8.
     private let pathBytes: [UInt8]
 
-    /// True while openat2 is used. It turns false the first time the kernel answers
-    /// ENOSYS (before Linux 5.6), and tests turn it off to exercise the fallback.
-    var usesOpenat2 = true
+    /// Whether openat2 resolves paths: decided once, at init, by asking the kernel
+    /// (Linux before 5.6 answers ENOSYS), so threads sharing the root never write it.
+    let usesOpenat2: Bool
 
     /// O_NONBLOCK makes opening a FIFO return at once instead of blocking the worker
     /// until a writer appears; O_NOCTTY keeps a terminal device from becoming ours.
@@ -67,7 +67,12 @@ public final class DocumentRoot {
     /// glibc declares it only under _GNU_SOURCE, which Swift's Glibc module lacks.
     private static let openPathOnly: Int32 = 0o10000000
 
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, allowOpenat2: true)
+    }
+
+    /// `allowOpenat2: false` uses the fallback even where openat2 exists (tests).
+    init(path: String, allowOpenat2: Bool) throws {
         guard let resolved = realpath(path, nil) else {
             let code = errno
             if code == ENOENT || code == ENOTDIR { throw DocumentRootError.doesNotExist(path) }
@@ -83,6 +88,7 @@ public final class DocumentRoot {
             }
         }
         self.fd = fd
+        usesOpenat2 = allowOpenat2 && Self.kernelHasOpenat2(fd)
         self.path = String(cString: resolved)
         self.pathBytes = Array(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)))
     }
@@ -128,12 +134,13 @@ public final class DocumentRoot {
     private func openBeneath(_ relative: [UInt8]) -> Int32 {
         let path = Self.cString(relative.isEmpty ? Array(".".utf8) : relative)
         let resolve = UInt64(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
-        let fd = ferry_openat2(self.fd, path, UInt64(Self.openFlags), resolve)
-        if fd < 0 && errno == ENOSYS {
-            usesOpenat2 = false
-            return openResolved(relative)
-        }
-        return fd
+        return ferry_openat2(self.fd, path, UInt64(Self.openFlags), resolve)
+    }
+
+    private static func kernelHasOpenat2(_ root: Int32) -> Bool {
+        let probe = ferry_openat2(root, ".", UInt64(O_RDONLY | O_DIRECTORY | O_CLOEXEC), UInt64(RESOLVE_BENEATH))
+        if probe >= 0 { close(probe) }
+        return !(probe < 0 && errno == ENOSYS)
     }
 
     /// Fallback for kernels without openat2: resolve every `..` and symlink with

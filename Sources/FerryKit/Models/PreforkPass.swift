@@ -9,6 +9,7 @@ import Glibc
 /// watching the listeners so the kernel's backlog holds new connections.
 public struct PreforkPassModel: ServerModel {
     public static let name = "prefork-pass"
+    public static let startsPool = true
 
     public init() {}
 
@@ -280,11 +281,12 @@ final class PreforkPassParent {
         close(epoll.fd)
         close(signals.fd)
         for other in workers where other.alive { close(other.channel.fd) }
-        signals.restoreMask()
         // The parent coordinates shutdown: a Ctrl-C reaching the whole process group
-        // must not cut a download short. If the parent dies, so do we.
+        // must not cut a download short. Ignore first, then unblock, so a signal
+        // pending in between cannot kill the worker. If the parent dies, so do we.
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
+        signals.restoreMask()
         ferry_set_parent_death_signal(SIGKILL)
         if getppid() != parentPID { _exit(0) }
         ferry_set_process_name("ferry-worker")

@@ -44,8 +44,15 @@ public protocol ServerModel {
     /// The name used on the command line (`--model NAME`, `ferry demo NAME`).
     static var name: String { get }
 
+    /// Whether `ModelOptions.workers` starts a pool of processes or threads up front.
+    static var startsPool: Bool { get }
+
     /// Serves connections from `listeners` until SIGINT or SIGTERM, then lets the
     /// connections in flight finish (bounded by `drainTimeout`) and returns what each
     /// worker did.
     func run(listeners: [Listener], makeHandler: @escaping HandlerFactory, options: ModelOptions) throws -> [WorkerTally]
+}
+
+public extension ServerModel {
+    static var startsPool: Bool { false }
 }

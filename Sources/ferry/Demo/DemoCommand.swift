@@ -13,7 +13,20 @@ struct DemoCommand: ParsableCommand {
             prints how many connections each child, thread or process served.
             """,
         subcommands: [
+            // The servers, in the seed's order, then its roadmap's.
+            IterativeDemo.self,
+            ForkDemo.self,
+            ThreadDemo.self,
+            PrethreadDemo.self,
+            PreforkAcceptDemo.self,
             PreforkPassDemo.self,
+            // The tricks.
+            RSTDemo.self,
+            SigpipeDemo.self,
+            SelSigRaceDemo.self,
+            SelfPipeDemo.self,
+            PselectDemo.self,
+            SignalfdDemo.self,
             CorkDemo.self,
             SendfileDemo.self,
             HerdDemo.self,

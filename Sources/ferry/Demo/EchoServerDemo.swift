@@ -26,7 +26,7 @@ struct PoolSizeOptions: ParsableArguments {
 }
 
 /// Runs `model` with the echo handler until Ctrl-C or SIGTERM, then prints the
-/// seed's distribution: "child 0 : 127 times".
+/// seed's distribution: "child 0 : 127 times" (or "thread 0 : ...", "server : ...").
 enum EchoServerDemo {
     static func run(_ model: any ServerModel, listen: EchoListenOptions, workers: Int, what: String) throws {
         signal(SIGPIPE, SIG_IGN)
@@ -46,8 +46,11 @@ enum EchoServerDemo {
         options.maxWorkers = workers
         options.drainTimeout = 10
         let tallies = try model.run(listeners: listeners, makeHandler: { EchoHandler() }, options: options)
-        for (index, tally) in tallies.enumerated() {
-            Console.out("child \(index) : \(tally.connections) times")
+        for tally in tallies {
+            // The seed's wording for processes ("child 0"); threads and single-row
+            // models ("thread 0", "server", "children") keep their own names.
+            let name = tally.label.hasPrefix("worker ") ? "child" + tally.label.dropFirst("worker".count) : tally.label
+            Console.out("\(name) : \(tally.connections) times")
         }
     }
 }

@@ -53,6 +53,7 @@ final class PipeCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
     private let done = DispatchSemaphore(value: 0)
+    private var ended = false
 
     init(_ handle: FileHandle) {
         self.handle = handle
@@ -74,7 +75,12 @@ final class PipeCollector: @unchecked Sendable {
 
     /// Waits (bounded) for end of stream and returns everything.
     func finish(timeout: Double = 10) -> Data {
-        _ = done.wait(timeout: .now() + timeout)
+        lock.lock()
+        let alreadyEnded = ended
+        lock.unlock()
+        if !alreadyEnded && done.wait(timeout: .now() + timeout) == .success {
+            lock.lock(); ended = true; lock.unlock()
+        }
         return snapshot
     }
 }

@@ -40,8 +40,7 @@ private struct Fixture {
         try tree.symlink("root/link-outside", to: "../outside")
         try tree.symlink("root/link-outside-absolute", to: tree.at("outside"))
         try tree.symlink("root/loop", to: "loop")
-        root = try DocumentRoot(path: tree.at("root"))
-        root.usesOpenat2 = resolution == .openat2
+        root = try DocumentRoot(path: tree.at("root"), allowOpenat2: resolution == .openat2)
     }
 
     func open(_ relative: String) -> Result<OpenedFile, OpenFailure> {

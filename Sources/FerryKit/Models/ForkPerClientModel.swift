@@ -1,0 +1,162 @@
+import Glibc
+
+/// One child process per client (UNP 30.4; the seed's server01). The parent polls
+/// its listeners, a signal descriptor and a report socket; for each connection it
+/// forks, and the child closes the listeners, serves the connection with the
+/// blocking driver, writes one record of what it sent to the report socket and
+/// `_exit`s. SIGCHLD arrives through the signal descriptor and the parent reaps
+/// every ended child with waitpid(WNOHANG), so no zombie remains.
+///
+/// The handler is made once, in the parent, and inherited by every child (each
+/// child still opens its own lazily-opened resources, such as libmagic).
+/// `maxWorkers` caps the children alive at once: at the cap the parent stops
+/// watching the listeners and the kernel's backlog holds new connections
+/// (`workers` does not apply: there is no pool). On SIGINT/SIGTERM the parent
+/// closes the listeners and waits up to `drainTimeout` for live children, then
+/// kills the rest. The report has one row, "children": every connection a child
+/// finished and reported.
+public struct ForkPerClientModel: ServerModel {
+    public static let name = "fork"
+
+    public init() {}
+
+    public func run(listeners: [Listener], makeHandler: @escaping HandlerFactory,
+                    options: ModelOptions) throws -> [WorkerTally] {
+        try ForkPerClientServer(listeners: listeners, handler: makeHandler(), options: options).run()
+    }
+}
+
+/// The parent's loop and the child's one connection.
+final class ForkPerClientServer {
+    private let listeners: [Listener]
+    private let handler: ConnectionHandler
+    private let options: ModelOptions
+    private let signals: SignalDescriptor
+    /// Children send their SessionSummary on `reportsIn`; seqpacket keeps each whole.
+    private let reportsOut: DescriptorChannel
+    private let reportsIn: DescriptorChannel
+    private let parentPID = getpid()
+    private var children = Set<pid_t>()
+    private var tally = WorkerTally(label: "children")
+    private var drainDeadline: UInt64 = 0
+
+    init(listeners: [Listener], handler: ConnectionHandler, options: ModelOptions) throws {
+        self.listeners = listeners
+        self.handler = handler
+        self.options = options
+        signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
+        (reportsOut, reportsIn) = try DescriptorChannel.pair()
+        SocketOptions.setNonBlocking(reportsOut.fd)
+    }
+
+    deinit {
+        close(reportsOut.fd)
+        close(reportsIn.fd)
+    }
+
+    private var shuttingDown: Bool { drainDeadline != 0 }
+    private var childCap: Int { max(1, options.maxWorkers) }
+
+    func run() throws -> [WorkerTally] {
+        while true {
+            let accepting = !shuttingDown && children.count < childCap
+            let watched = [signals.fd, reportsOut.fd] + (accepting ? listeners.map(\.fd) : [])
+            let timeout = shuttingDown ? pollTimeout(until: drainDeadline) : -1
+            let ready = readableDescriptors(watched, timeoutMilliseconds: timeout)
+            if ready.contains(signals.fd) { handleSignals() }
+            if ready.contains(reportsOut.fd) { readReports() }
+            if accepting && !shuttingDown {
+                for listener in listeners where ready.contains(listener.fd) { acceptConnections(from: listener) }
+            }
+            if shuttingDown {
+                if children.isEmpty { break }
+                if monotonicNanoseconds() >= drainDeadline {
+                    killRemainingChildren()
+                    break
+                }
+            }
+        }
+        // A child writes its record before it exits, so every reaped child's is here.
+        readReports()
+        return [tally]
+    }
+
+    // MARK: the parent
+
+    private func acceptConnections(from listener: Listener) {
+        while children.count < childCap {
+            guard case .connection(let fd, let peer) = listener.attemptAccept(log: options.log) else { return }
+            let pid = fork()
+            if pid == 0 { serveInChild(fd, peer: peer) }
+            if pid < 0 {
+                options.log("ferry: cannot fork for a connection from \(peer): \(SystemError("fork")); closing it")
+            } else {
+                children.insert(pid)
+            }
+            close(fd)
+        }
+    }
+
+    private func readReports() {
+        while let (summary, descriptor) = (try? reportsOut.receive(SessionSummary.self)) ?? nil {
+            if let descriptor { close(descriptor) }
+            tally.add(summary)
+        }
+    }
+
+    private func handleSignals() {
+        for signal in signals.drain() {
+            switch signal {
+            case SIGCHLD: reapChildren()
+            default: beginShutdown(signal)
+            }
+        }
+    }
+
+    private func beginShutdown(_ signal: Int32) {
+        if shuttingDown {
+            options.log(ShutdownNotice.secondSignal)
+            drainDeadline = monotonicNanoseconds()
+            return
+        }
+        options.log(ShutdownNotice.draining(signal, what: ShutdownNotice.count(children.count, "busy child", "busy children"),
+                                            drainTimeout: options.drainTimeout))
+        listeners.forEach { close($0.fd) }
+        drainDeadline = ShutdownNotice.deadline(after: options.drainTimeout)
+    }
+
+    /// SIGCHLD is not queued (several ends may give one signal): reap until none is left.
+    private func reapChildren() {
+        var status: Int32 = 0
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            guard pid > 0 else { return }
+            children.remove(pid)
+            if status != 0 { options.log("ferry: child \(pid) \(describeExit(status))") }
+        }
+    }
+
+    private func killRemainingChildren() {
+        let busy = ShutdownNotice.count(children.count, "child", "children")
+        options.log("ferry: killing what is still busy: \(busy)")
+        for pid in children {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+        children.removeAll()
+    }
+
+    // MARK: the child
+
+    /// Runs in the forked child and never returns.
+    private func serveInChild(_ connection: Int32, peer: SocketAddress) -> Never {
+        // Only the parent accepts; only the parent reads the reports.
+        listeners.forEach { close($0.fd) }
+        close(reportsOut.fd)
+        ForkedChild.leaveSignalsToParent(signals, parentPID: parentPID, processName: "ferry-child")
+        let summary = BlockingDriver.serve(handler.makeSession(socket: connection, peer: peer))
+        try? reportsIn.send(record: summary)
+        _exit(0)
+    }
+}

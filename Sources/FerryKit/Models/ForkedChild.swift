@@ -1,0 +1,21 @@
+import CFerry
+import Glibc
+
+/// The first steps of a child forked by the fork and prefork-accept models.
+enum ForkedChild {
+    /// Leaves signal handling to the parent. SIGINT and SIGTERM are ignored — the
+    /// parent decides when a child stops, so a Ctrl-C reaching the whole process
+    /// group does not cut a response short — before the mask the parent set up for
+    /// its signal descriptor is restored (in this order, so that no signal arriving
+    /// in between kills the child). The parent's signal descriptor is closed, the
+    /// child dies with its parent, and ends at once if the parent is already gone.
+    static func leaveSignalsToParent(_ signals: SignalDescriptor, parentPID: pid_t, processName: String) {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        signals.restoreMask()
+        close(signals.fd)
+        ferry_set_parent_death_signal(SIGKILL)
+        if getppid() != parentPID { _exit(0) }
+        ferry_set_process_name(processName)
+    }
+}

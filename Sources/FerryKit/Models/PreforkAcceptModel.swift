@@ -1,0 +1,174 @@
+import Glibc
+
+/// Preforked children that all call accept(2) on the same listening socket (UNP
+/// 30.6; the seed's server03). The parent opens the listeners, maps the per-child
+/// counters (shared memory), makes the accept lock if any, forks `workers`
+/// children and then only waits on a signal descriptor. Each child makes its
+/// handler once and loops: take the lock, accept, release, serve with the blocking
+/// driver, count the connection in its slot of the shared memory.
+///
+/// Locks (UNP 30.7, 30.8): `.none` lets the kernel pick the child (Linux wakes one
+/// waiter per connection); `.file` takes an fcntl write lock on an unlinked
+/// temporary file; `.mutex` a robust PTHREAD_PROCESS_SHARED mutex in a shared
+/// mapping.
+///
+/// `workers` is the number of children (fixed; `maxWorkers` does not apply). A
+/// child that dies is reaped and a new one takes its slot. On SIGINT/SIGTERM the
+/// parent shuts the listening sockets down: every child waiting in accept (or for
+/// the lock, then in accept) gets EINVAL and exits, a busy child finishes its
+/// connection first; the parent waits up to `drainTimeout`, then kills the rest.
+/// The report has one row per child slot, read from the shared memory.
+public struct PreforkAcceptModel: ServerModel {
+    public static let name = "prefork-accept"
+    public static let startsPool = true
+
+    /// What serializes the children's accept calls.
+    public enum Lock: String, CaseIterable {
+        case none, file, mutex
+    }
+
+    public let lock: Lock
+
+    public init(lock: Lock = .none) {
+        self.lock = lock
+    }
+
+    public func run(listeners: [Listener], makeHandler: @escaping HandlerFactory,
+                    options: ModelOptions) throws -> [WorkerTally] {
+        let acceptLock: AcceptLock?
+        switch lock {
+        case .none: acceptLock = nil
+        case .file: acceptLock = try FileAcceptLock()
+        case .mutex: acceptLock = try MutexAcceptLock(processShared: true)
+        }
+        let parent = try PreforkAcceptParent(listeners: listeners, lock: acceptLock, makeHandler: makeHandler,
+                                             options: options)
+        return try parent.run()
+    }
+}
+
+/// The parent: starts, replaces and finally stops the children.
+final class PreforkAcceptParent {
+    private let acceptor: SharedAcceptor
+    private let lock: AcceptLock?
+    private let makeHandler: HandlerFactory
+    private let options: ModelOptions
+    private let counts: SharedTallyTable
+    private let signals: SignalDescriptor
+    private let parentPID = getpid()
+    /// The child in each slot; 0 when the slot has none.
+    private var pids: [pid_t]
+    private var drainDeadline: UInt64 = 0
+
+    init(listeners: [Listener], lock: AcceptLock?, makeHandler: @escaping HandlerFactory,
+         options: ModelOptions) throws {
+        acceptor = SharedAcceptor(listeners)
+        self.lock = lock
+        self.makeHandler = makeHandler
+        self.options = options
+        let slots = max(1, options.workers)
+        counts = try SharedTallyTable(slots: slots)
+        pids = Array(repeating: 0, count: slots)
+        signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
+    }
+
+    private var shuttingDown: Bool { drainDeadline != 0 }
+
+    func run() throws -> [WorkerTally] {
+        do {
+            for slot in pids.indices { try start(slot) }
+        } catch {
+            killChildren()
+            throw error
+        }
+        while true {
+            let timeout = shuttingDown ? pollTimeout(until: drainDeadline) : -1
+            let ready = readableDescriptors([signals.fd], timeoutMilliseconds: timeout)
+            if ready.contains(signals.fd) { handleSignals() }
+            if shuttingDown {
+                if !pids.contains(where: { $0 != 0 }) { break }
+                if monotonicNanoseconds() >= drainDeadline {
+                    let busy = pids.filter { $0 != 0 }.count
+                    options.log("ferry: killing what is still busy: \(ShutdownNotice.count(busy, "child", "children"))")
+                    killChildren()
+                    break
+                }
+            }
+        }
+        acceptor.listeners.forEach { close($0.fd) }
+        return pids.indices.map { counts.tally(slot: $0, label: "worker \($0)") }
+    }
+
+    private func handleSignals() {
+        for signal in signals.drain() {
+            switch signal {
+            case SIGCHLD: reapChildren()
+            default: beginShutdown(signal)
+            }
+        }
+    }
+
+    private func beginShutdown(_ signal: Int32) {
+        if shuttingDown {
+            options.log(ShutdownNotice.secondSignal)
+            drainDeadline = monotonicNanoseconds()
+            return
+        }
+        options.log(ShutdownNotice.draining(signal, what: "busy children", drainTimeout: options.drainTimeout))
+        acceptor.stop()
+        drainDeadline = ShutdownNotice.deadline(after: options.drainTimeout)
+    }
+
+    private func reapChildren() {
+        var status: Int32 = 0
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            guard pid > 0 else { return }
+            guard let slot = pids.firstIndex(of: pid) else { continue }
+            pids[slot] = 0
+            if shuttingDown { continue }
+            options.log("ferry: worker \(slot) (pid \(pid)) \(describeExit(status)); starting a new one")
+            do {
+                try start(slot)
+            } catch {
+                options.log("ferry: cannot restart worker \(slot): \(error)")
+            }
+        }
+    }
+
+    private func killChildren() {
+        for (slot, pid) in pids.enumerated() where pid != 0 {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            pids[slot] = 0
+        }
+    }
+
+    private func start(_ slot: Int) throws {
+        let pid = fork()
+        if pid < 0 { throw SystemError("fork") }
+        if pid == 0 { becomeChild(slot: slot) }
+        pids[slot] = pid
+    }
+
+    /// Runs in the forked child and never returns.
+    private func becomeChild(slot: Int) -> Never {
+        ForkedChild.leaveSignalsToParent(signals, parentPID: parentPID, processName: "ferry-worker")
+        let handler = makeHandler()
+        serving: while true {
+            lock?.lock()
+            let attempt = acceptor.next(log: options.log)
+            lock?.unlock()
+            switch attempt {
+            case .connection(let fd, let peer):
+                counts.add(BlockingDriver.serve(handler.makeSession(socket: fd, peer: peer)), slot: slot)
+            case .nothing:
+                continue
+            case .listenerClosed:
+                break serving
+            }
+        }
+        _exit(0)
+    }
+}

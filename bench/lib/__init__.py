@@ -1,0 +1,1 @@
+"""Modules of bench/compare: tools and builds, data, processes, servers, workloads, report."""

@@ -1,0 +1,111 @@
+"""Processes: free ports, a server's CPU time over its whole process tree, stopping a
+process group, and the kernel's count of TCP connections opened."""
+
+import os
+import signal
+import socket
+import time
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _stat_fields(pid):
+    """Fields of /proc/PID/stat after the command name (which may hold spaces), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            text = f.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()
+
+
+def _all_parents():
+    """{pid: parent pid} for every process on the machine."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat_fields(entry)
+            if fields:
+                parents[int(entry)] = int(fields[1])
+    return parents
+
+
+def process_tree(root):
+    """ROOT and all its live descendants, found through the parent links in /proc/*/stat."""
+    children = {}
+    for pid, parent in _all_parents().items():
+        children.setdefault(parent, []).append(pid)
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def tree_cpu_seconds(root):
+    """User + system CPU seconds of ROOT's process tree: for every live member its own
+    time (all threads) plus that of the children it has reaped (cutime, cstime), so a
+    worker that exited still counts once its parent waited for it."""
+    ticks = 0
+    for pid in process_tree(root):
+        fields = _stat_fields(pid)
+        if fields:
+            # After the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt
+            # cmajflt utime stime cutime cstime: utime is the 12th (index 11).
+            ticks += sum(int(value) for value in fields[11:15])
+    return ticks / CLOCK_TICKS
+
+
+def tcp_active_opens():
+    """The kernel's count of TCP connections this machine opened (connect calls that
+    sent a SYN), from /proc/net/snmp."""
+    with open("/proc/net/snmp") as f:
+        rows = [line.split() for line in f if line.startswith("Tcp:")]
+    names, values = rows[0], rows[1]
+    return int(values[names.index("ActiveOpens")])
+
+
+def session_members(session):
+    """Live processes whose session id is SESSION (a server started with setsid keeps
+    its workers there even when they leave its process group or lose their parent)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat_fields(entry)
+            # After the name: state ppid pgrp session; zombies need no signal.
+            if fields and int(fields[3]) == session and fields[0] != "Z":
+                members.append(int(entry))
+    return members
+
+
+def stop_session(process, timeout=15.0):
+    """Ends a server started in its own session: SIGTERM to its process group, a wait
+    for it to drain and exit, then SIGKILL to whatever of its session is left.
+    Returns the leader's exit status."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    for _ in range(50):
+        members = session_members(process.pid)
+        if not members:
+            break
+        for pid in members:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.02)
+    return process.wait()

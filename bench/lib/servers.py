@@ -1,0 +1,197 @@
+"""The servers under comparison: for each, the config file it gets (written to its own
+directory in the run's temp dir), the command that runs it in the foreground on
+127.0.0.1, and how it is started, probed and stopped. None runs as a system service."""
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from . import procs
+from .data import SMALL_PAGE
+
+
+class Server:
+    """One server process (and its workers) in its own session, on a free port."""
+
+    def __init__(self, name, description, peer, command, workdir, port, config=None):
+        self.name = name
+        self.description = description
+        self.peer = peer              # False for ferry's own modes, True for the others
+        self.command = command
+        self.workdir = workdir
+        self.port = port
+        self.config = config          # path of the config file written for it, if any
+        # Whether its answer to "Connection: close" says so (an HTTP/1.1 "Connection:
+        # close" header, or an HTTP/1.0 status line); wrk reuses a socket otherwise.
+        self.announces_close = None
+        self.process = None
+        self.log_path = os.path.join(workdir, "output.log")
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}/{path}"
+
+    def start(self, expected_page, timeout=30.0):
+        """Starts the server and waits until it answers GET /index.html with the page.
+        Raises RuntimeError with the end of its output if it does not."""
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_end_with_parent)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with status {self.process.returncode} "
+                                   f"at start: {self.log_tail()}")
+            head, body = _fetch_page(self.port)
+            if body == expected_page:
+                self.announces_close = (head.startswith(b"HTTP/1.0 ")
+                                        or b"\r\nconnection: close" in head.lower())
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not serve /{SMALL_PAGE} within {timeout:.0f} s: "
+                           f"{self.log_tail()}")
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def cpu_seconds(self):
+        return procs.tree_cpu_seconds(self.process.pid)
+
+    def stop(self):
+        if self.process is not None:
+            procs.stop_session(self.process)
+
+    def log_tail(self, lines=5):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return " | ".join(f.read().strip().splitlines()[-lines:]) or "(no output)"
+        except OSError:
+            return "(no output)"
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent():
+    """In the child before exec: SIGTERM when bench/compare dies, even by SIGKILL, so no
+    server outlives the run (each runs in its own session, out of reach of the terminal)."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _fetch_page(port):
+    """(head, body) of GET /index.html over HTTP/1.0; body None until a 200 arrives."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+            # Connection: close, or an HTTP/1.1 server may keep the connection open.
+            s.sendall(f"GET /{SMALL_PAGE} HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+                      "Connection: close\r\n\r\n".encode())
+            chunks = []
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    except OSError:
+        return b"", None
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    return head, body if head.split(b" ")[1:2] == [b"200"] else None
+
+
+def _write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def ferry(binary, workdir, port, site, copy):
+    """ferry serve with flags only (its cwd has no conf/ferry.toml, so defaults apply)."""
+    command = [binary, "serve", site, "--host", "127.0.0.1", "--port", str(port),
+               "--access-log", "off"]
+    if copy:
+        command.append("--copy")
+    return Server("ferry-copy" if copy else "ferry",
+                  "ferry serve --copy (read/write loop)" if copy else "ferry serve (sendfile)",
+                  False, command, workdir, port)
+
+
+def nginx(binary, workdir, port, site, cpus, use_sendfile):
+    """nginx in the foreground with everything (pid, logs, temp paths) in WORKDIR."""
+    body = "sendfile on;\n    tcp_nopush on;" if use_sendfile else "sendfile off;"
+    config = _write(os.path.join(workdir, "nginx.conf"), f"""\
+worker_processes {cpus};
+daemon off;
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    types {{ text/html html; application/octet-stream bin; }}
+    default_type application/octet-stream;
+    access_log off;
+    {body}
+    client_body_temp_path {workdir}/client_body;
+    proxy_temp_path {workdir}/proxy;
+    fastcgi_temp_path {workdir}/fastcgi;
+    uwsgi_temp_path {workdir}/uwsgi;
+    scgi_temp_path {workdir}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {site};
+    }}
+}}
+""")
+    name = "nginx" if use_sendfile else "nginx-nosendfile"
+    what = "sendfile on; tcp_nopush on" if use_sendfile else "sendfile off"
+    return Server(name, f"nginx ({what}; {cpus} workers)", True,
+                  [binary, "-p", workdir, "-e", f"{workdir}/error.log", "-c", config], workdir,
+                  port, config)
+
+
+def lighttpd(binary, workdir, port, site):
+    """lighttpd -D (foreground), its default single process and network backend."""
+    config = _write(os.path.join(workdir, "lighttpd.conf"), f"""\
+server.document-root = "{site}"
+server.bind = "127.0.0.1"
+server.port = {port}
+server.errorlog = "{workdir}/error.log"
+server.max-fds = 16384
+server.max-connections = 4096
+server.modules = ( "mod_staticfile" )
+index-file.names = ( "index.html" )
+mimetype.assign = ( ".html" => "text/html", ".bin" => "application/octet-stream" )
+""")
+    return Server("lighttpd", "lighttpd (one process, default backend)", True,
+                  [binary, "-D", "-f", config], workdir, port, config)
+
+
+def h2o(binary, workdir, port, site):
+    """h2o -c in the foreground, no access log, its default threads (one per CPU)."""
+    # Started as root, h2o would switch to 'nobody', and that change of user would cancel
+    # the signal it gets when bench/compare dies; it serves only the temp dir, on loopback.
+    user = "user: root\n" if os.geteuid() == 0 else ""
+    config = _write(os.path.join(workdir, "h2o.conf"), f"""\
+{user}error-log: {workdir}/error.log
+listen:
+  host: 127.0.0.1
+  port: {port}
+hosts:
+  default:
+    paths:
+      /:
+        file.dir: {site}
+""")
+    return Server("h2o", "h2o (one thread per CPU)", True, [binary, "-c", config], workdir, port, config)
+
+
+def python(binary, workdir, port, site):
+    return Server("python", "python3 -m http.server (a thread per connection)", True,
+                  [binary, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                   "--directory", site], workdir, port)
+
+
+def hummingbird(binary, workdir, port, site):
+    return Server("hummingbird", "Hummingbird 2 FileMiddleware (SwiftNIO)", True,
+                  [binary, site, str(port)], workdir, port)
