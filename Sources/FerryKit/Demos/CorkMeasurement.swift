@@ -189,11 +189,12 @@ public enum CorkMeasurement {
                 let perRound = format(nagle.segmentsPerRound, decimals: 2)
                 if nagle.segments < nagle.writes {
                     notes.append("\(connections.label): Nagle alone also coalesced (\(perRound) segments per"
-                                 + " response on average). A receiver in quick-ACK mode (a new connection, and"
-                                 + " again at times) ACKs each segment at once; otherwise it ACKs as its reader"
-                                 + " reads, and Nagle holds a response's later writes until the first one's ACK,"
-                                 + " then sends them together. On loopback that wait is microseconds; over a"
-                                 + " network it is a round trip, or a delayed-ACK timeout (40 ms or more).")
+                                 + " response on average): a write that found an earlier small segment still"
+                                 + " unacknowledged was held and left with the writes after it once the ACK came."
+                                 + " An ACK is late when the receiver delays it (out of quick-ACK mode, the mode"
+                                 + " of a new connection, it ACKs as its reader reads) or when a busy machine"
+                                 + " gets to it late. On loopback that wait is microseconds; over a network it is"
+                                 + " a round trip, or a delayed-ACK timeout (40 ms or more).")
                 } else {
                     notes.append("\(connections.label): Nagle did not coalesce (\(perRound) segments per"
                                  + " response): the ACK of each small segment was back before the next write(2),"
