@@ -25,7 +25,7 @@ struct CorkDemo: ParsableCommand {
             Try: ferry demo cork, or ferry demo cork --rounds 200, or --gap 50 to space \
             the writes out. Expect TCP_CORK at 1 segment per response and TCP_NODELAY at \
             7. Nagle depends on when ACKs come back: on a new connection the receiver \
-            ACKs at once and Nagle sends 7, like TCP_NODELAY; on a long one it delays \
+            ACKs at once and Nagle sends 7 or nearly, like TCP_NODELAY; on a long one it delays \
             its ACKs and Nagle coalesces. The notes say what happened.
             """
     )
