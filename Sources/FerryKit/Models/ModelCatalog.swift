@@ -2,6 +2,9 @@
 public enum ModelCatalog {
     public static let all: [any ServerModel] = [
         PreforkPassModel(),
+        SelectModel(),
+        PollModel(),
+        EpollModel(),
     ]
 
     public static var names: [String] { all.map { type(of: $0).name } }
