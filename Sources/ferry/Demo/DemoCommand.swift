@@ -14,6 +14,9 @@ struct DemoCommand: ParsableCommand {
             """,
         subcommands: [
             PreforkPassDemo.self,
+            SelectDemo.self,
+            PollDemo.self,
+            EpollDemo.self,
         ]
     )
 }
