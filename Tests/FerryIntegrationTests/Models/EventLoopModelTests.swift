@@ -11,15 +11,19 @@ import Testing
 
     // MARK: echo demo
 
-    /// Idle connections held open while concurrent clients (small and 1 MiB answers,
-    /// the large ones forcing partial writes) are served, then answered themselves:
-    /// only a loop that really multiplexes gets through. Ctrl-C prints one row that
+    /// Idle connections held open, and one client that asks for 16 MiB but does not
+    /// read yet (the server's write stops at EAGAIN and must wait for writability),
+    /// while concurrent clients with small and 1 MiB answers are served; then the held
+    /// ones are answered too. Only a loop that really multiplexes gets through: one
+    /// blocked on any of them would time the others out. Ctrl-C prints one row that
     /// counts every connection.
     @Test(arguments: models) func echoDemoServesConcurrentClients(model: String) throws {
         let server = try FerryProcess(["demo", model, "-i", "127.0.0.1", "-p", "0"])
         let port = try #require(server.announcedPort())
 
         let idle = try (0..<40).map { _ in try RawClient(port: port, receiveTimeout: 10) }
+        let stalledReader = try RawClient(port: port, receiveTimeout: 10)
+        stalledReader.send("\(16 << 20)\n")
         // 4 threads × 25 connections × 3000 bytes, and 2 threads × 5 connections × 1 MiB.
         let jobs = Array(repeating: (25, 3000), count: 4) + Array(repeating: (5, 1 << 20), count: 2)
         let lock = NSLock()
@@ -37,11 +41,12 @@ import Testing
         for client in idle { client.send("5000\n") }
         let answers = idle.map { $0.readAll(limit: 5001).count }
         #expect(answers.allSatisfy { $0 == 5000 }, "answers to the idle connections: \(answers)")
+        #expect(stalledReader.readAll(limit: (16 << 20) + 1).count == 16 << 20)
 
         let stopped = server.stop(signal: SIGINT)
         #expect(stopped.status == 0)
         let rows = stopped.stdout.split(separator: "\n").filter { $0.hasPrefix("child ") }
-        #expect(rows == ["child 0 : 150 times"], "\(stopped.stdout)\n\(stopped.stderr)")
+        #expect(rows == ["child 0 : 151 times"], "\(stopped.stdout)\n\(stopped.stderr)")
     }
 
     // MARK: file server
