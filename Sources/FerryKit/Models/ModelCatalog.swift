@@ -1,14 +1,18 @@
 /// Every concurrency model by its command-line name.
 public enum ModelCatalog {
+    /// The default (prefork-pass) first, then the seed's designs and its roadmap's.
     public static let all: [any ServerModel] = [
         PreforkPassModel(),
         IterativeModel(),
         ForkPerClientModel(),
-        ThreadPerClientModel(),
-        // UNP measured 30.11's locked accept slightly faster than 30.12's main-thread hand-off.
-        PrethreadModel(handoff: .lockedAccept),
+        SelectModel(),
         // Linux wakes one process blocked in accept per connection: no lock needed.
         PreforkAcceptModel(lock: .none),
+        ThreadPerClientModel(),
+        PollModel(),
+        EpollModel(),
+        // UNP measured 30.11's locked accept slightly faster than 30.12's main-thread hand-off.
+        PrethreadModel(handoff: .lockedAccept),
     ]
 
     public static var names: [String] { all.map { type(of: $0).name } }

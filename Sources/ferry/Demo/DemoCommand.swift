@@ -13,13 +13,16 @@ struct DemoCommand: ParsableCommand {
             prints how many connections each child, thread or process served.
             """,
         subcommands: [
-            // The servers, in the seed's order, then its roadmap's.
+            // The servers: the seed's (fork, select, prefork x2), its roadmap's, and the baseline.
             IterativeDemo.self,
             ForkDemo.self,
-            ThreadDemo.self,
-            PrethreadDemo.self,
+            SelectDemo.self,
             PreforkAcceptDemo.self,
             PreforkPassDemo.self,
+            ThreadDemo.self,
+            PollDemo.self,
+            EpollDemo.self,
+            PrethreadDemo.self,
             // The tricks.
             RSTDemo.self,
             SigpipeDemo.self,

@@ -1,0 +1,284 @@
+import Glibc
+
+/// What the event loop waits for on a descriptor.
+enum Interest: Equatable {
+    case readable
+    case writable
+}
+
+/// A readiness mechanism the event loop waits with: select(2), poll(2) or epoll(7).
+/// The loop tells it which descriptors to watch for what, and asks which are ready;
+/// the backend keeps whatever kernel or user-space state that takes.
+protocol ReadinessBackend: AnyObject {
+    /// The model's command-line name ("select", "poll", "epoll").
+    static var name: String { get }
+
+    /// Why `fd` cannot be watched at all, or nil when it can (select refuses
+    /// descriptors at or above FD_SETSIZE).
+    func refusal(for fd: Int32) -> String?
+
+    /// Starts watching `fd`, which is not watched yet.
+    func watch(_ fd: Int32, for interest: Interest) throws
+
+    /// Changes what a watched `fd` is watched for.
+    func change(_ fd: Int32, to interest: Interest) throws
+
+    /// Stops watching `fd`; called before the loop closes it.
+    func forget(_ fd: Int32)
+
+    /// Waits up to `timeoutMilliseconds` (-1: no limit) and fills `ready` with the
+    /// descriptors that are ready for what they are watched for, or have failed
+    /// (an error or hang-up also wakes them: the next read or write reports it).
+    /// An interrupted wait returns with `ready` empty.
+    func wait(timeoutMilliseconds: Int32, into ready: inout [Int32]) throws
+}
+
+/// One process serving many sessions at once (UNP 6.8; the seed's select server and
+/// its roadmap's poll and epoll). Each connection is a non-blocking socket and a
+/// `Session`; the loop calls `advance()` when the socket is ready for what the
+/// session waits for, so no connection ever blocks another.
+///
+/// One iteration: wait (the timeout is the earliest session deadline, or the end of
+/// the drain), then for each ready descriptor: the signal descriptor → begin the
+/// shutdown; a listener → accept until EAGAIN, advancing each new session at once;
+/// a session → advance it and change its interest if it now waits for something
+/// else. Then expire the sessions whose deadline passed. A finished session's socket
+/// is forgotten by the backend and closed.
+final class EventLoop<Backend: ReadinessBackend> {
+    /// A session and what the backend watches its socket for.
+    private struct Entry {
+        let session: Session
+        var interest: Interest
+    }
+
+    /// How long accepting pauses after running out of descriptors or memory, so a
+    /// listener that stays readable does not spin the loop.
+    static var acceptPauseSeconds: Double { 0.1 }
+
+    private let backend: Backend
+    private let listeners: [Listener]
+    private let handler: ConnectionHandler
+    private let options: ModelOptions
+    private let signals: SignalDescriptor
+    private var sessions: [Int32: Entry] = [:]
+    private var tally = WorkerTally(label: "\(Backend.name) loop")
+    private var ready: [Int32] = []
+
+    private var listenerDescriptors: Set<Int32>
+    private var watchingListeners = false
+    /// When accepting resumes after a pause (0: not paused).
+    private var acceptResumeTime: UInt64 = 0
+    private var acceptFailureLogged = false
+
+    /// No session's deadline is earlier than this (0: no session has one). Kept as a
+    /// lower bound so advancing a session costs O(1); the sessions are scanned only
+    /// once it has passed, and the scan finds the true earliest deadline again.
+    private var earliestDeadline: UInt64 = 0
+
+    /// Set on SIGINT/SIGTERM: the loop ends when no session remains or this passes.
+    private var drainDeadline: UInt64 = 0
+    private var shuttingDown: Bool { drainDeadline != 0 }
+
+    init(backend: Backend, listeners: [Listener], handler: ConnectionHandler, options: ModelOptions) throws {
+        self.backend = backend
+        self.listeners = listeners
+        self.handler = handler
+        self.options = options
+        listenerDescriptors = Set(listeners.map(\.fd))
+        signals = try SignalDescriptor([SIGINT, SIGTERM])
+        for fd in [signals.fd] + listeners.map(\.fd) {
+            if let reason = backend.refusal(for: fd) { throw SystemError("\(Backend.name): \(reason)", code: EMFILE) }
+        }
+        try backend.watch(signals.fd, for: .readable)
+    }
+
+    /// Serves until SIGINT/SIGTERM and the drain that follows; returns the one tally.
+    func run() throws -> [WorkerTally] {
+        try watchListeners(true)
+        while !shuttingDown || (!sessions.isEmpty && monotonicNanoseconds() < drainDeadline) {
+            try backend.wait(timeoutMilliseconds: waitTimeout(), into: &ready)
+            for fd in ready {
+                if fd == signals.fd {
+                    handleSignals()
+                } else if listenerDescriptors.contains(fd) {
+                    if let listener = listeners.first(where: { $0.fd == fd }) { acceptConnections(from: listener) }
+                } else if let entry = sessions[fd] {
+                    advance(entry.session)
+                }
+                // Otherwise the descriptor was closed earlier in this batch: a stale event.
+            }
+            let now = monotonicNanoseconds()
+            if earliestDeadline != 0 && now >= earliestDeadline { expireSessions(now: now) }
+            if acceptResumeTime != 0 && now >= acceptResumeTime && !shuttingDown {
+                acceptResumeTime = 0
+                try watchListeners(true)
+            }
+        }
+        if !sessions.isEmpty {
+            options.log("ferry: \(sessions.count) connection(s) still open after the drain timeout; closing them")
+            for fd in Array(sessions.keys) { end(fd) }
+        }
+        return [tally]
+    }
+
+    /// Until the earliest of: a session deadline, the end of the drain, the end of an
+    /// accept pause.
+    private func waitTimeout() -> Int32 {
+        let wakeups = [earliestDeadline, drainDeadline, acceptResumeTime].filter { $0 != 0 }
+        guard let first = wakeups.min() else { return -1 }
+        return pollTimeout(until: first)
+    }
+
+    // MARK: accepting
+
+    /// Accepts until the backlog is empty (EAGAIN), starting a session on each.
+    private func acceptConnections(from listener: Listener) {
+        while !shuttingDown && acceptResumeTime == 0 {
+            guard let (fd, peer) = listener.accept() else {
+                if !acceptFailed(errno) { return }
+                continue
+            }
+            acceptFailureLogged = false
+            if let reason = backend.refusal(for: fd) {
+                options.log("ferry: \(Backend.name): refusing the connection from \(peer.host): \(reason); closed it")
+                close(fd)
+                continue
+            }
+            let session = handler.makeSession(socket: fd, peer: peer)
+            let want = session.advance()
+            guard let interest = Self.interest(for: want) else {
+                retire(session)
+                continue
+            }
+            do {
+                try backend.watch(fd, for: interest)
+            } catch {
+                options.log("ferry: \(Backend.name): cannot watch the connection from \(peer.host): \(error); closed it")
+                retire(session)
+                continue
+            }
+            sessions[fd] = Entry(session: session, interest: interest)
+            noteDeadline(of: session)
+        }
+    }
+
+    /// Handles a failed accept(2); returns whether to go on accepting.
+    private func acceptFailed(_ code: Int32) -> Bool {
+        switch code {
+        case EAGAIN:
+            return false
+        case ECONNABORTED, EPROTO, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH:
+            // The connection failed before we took it (accept(2), "Error handling"): skip it.
+            return true
+        default:
+            // Out of descriptors (EMFILE/ENFILE) or memory: the listener stays readable, so
+            // stop watching it for a moment instead of spinning; finished sessions free some.
+            if !acceptFailureLogged {
+                options.log("ferry: \(Backend.name): accept: \(String(cString: strerror(code))); pausing accepts for \(Int(Self.acceptPauseSeconds * 1000)) ms")
+                acceptFailureLogged = true
+            }
+            acceptResumeTime = monotonicNanoseconds() + Self.acceptPauseSeconds.nanoseconds
+            try? watchListeners(false)
+            return false
+        }
+    }
+
+    private func watchListeners(_ watch: Bool) throws {
+        guard watch != watchingListeners else { return }
+        for listener in listeners {
+            if watch { try backend.watch(listener.fd, for: .readable) } else { backend.forget(listener.fd) }
+        }
+        watchingListeners = watch
+    }
+
+    // MARK: sessions
+
+    /// Advances a session whose socket is ready; ends it or changes its interest.
+    private func advance(_ session: Session) {
+        let fd = session.socket
+        guard let interest = Self.interest(for: session.advance()) else {
+            end(fd)
+            return
+        }
+        if sessions[fd]?.interest != interest {
+            do {
+                try backend.change(fd, to: interest)
+                sessions[fd]?.interest = interest
+            } catch {
+                options.log("ferry: \(Backend.name): cannot change interest on descriptor \(fd): \(error); closing it")
+                end(fd)
+                return
+            }
+        }
+        noteDeadline(of: session)
+    }
+
+    private func noteDeadline(of session: Session) {
+        let deadline = session.deadline
+        if deadline != 0 && (earliestDeadline == 0 || deadline < earliestDeadline) { earliestDeadline = deadline }
+    }
+
+    /// Expires every session whose deadline has passed and finds the earliest deadline
+    /// among the rest. O(sessions), but it runs only when the earliest known deadline
+    /// has passed, not on every iteration: fine up to several thousand sessions; a
+    /// heap or timer wheel would be the next step beyond that.
+    private func expireSessions(now: UInt64) {
+        var earliest: UInt64 = 0
+        var expired: [Int32] = []
+        for (fd, entry) in sessions {
+            let deadline = entry.session.deadline
+            if deadline == 0 { continue }
+            if deadline <= now {
+                expired.append(fd)
+            } else if earliest == 0 || deadline < earliest {
+                earliest = deadline
+            }
+        }
+        earliestDeadline = earliest
+        for fd in expired {
+            sessions[fd]?.session.expire()
+            end(fd)
+        }
+    }
+
+    /// Ends a watched session: forget, close, count.
+    private func end(_ fd: Int32) {
+        guard let entry = sessions.removeValue(forKey: fd) else { return }
+        backend.forget(fd)
+        retire(entry.session)
+    }
+
+    /// Closes a session's socket (not or no longer watched) and counts it.
+    private func retire(_ session: Session) {
+        close(session.socket)
+        tally.add(session.summary)
+    }
+
+    private static func interest(for want: SessionWant) -> Interest? {
+        switch want {
+        case .readable: return .readable
+        case .writable: return .writable
+        case .finished: return nil
+        }
+    }
+
+    // MARK: shutdown
+
+    private func handleSignals() {
+        for signal in signals.drain() where signal == SIGINT || signal == SIGTERM {
+            if shuttingDown {
+                options.log("ferry: second signal; stopping now")
+                drainDeadline = monotonicNanoseconds()
+                continue
+            }
+            let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+            options.log("ferry: \(name): no longer accepting; letting \(sessions.count) connection(s) in flight finish"
+                        + " (up to \(Int(options.drainTimeout)) s)")
+            try? watchListeners(false)
+            for listener in listeners { close(listener.fd) }
+            listenerDescriptors = []
+            acceptResumeTime = 0
+            drainDeadline = monotonicNanoseconds() + max(options.drainTimeout, 0.001).nanoseconds
+        }
+    }
+}
