@@ -81,6 +81,8 @@ final class EchoSession: Session {
             }
             remaining -= n
             summary.bytesFromMemory += Int64(n)
+            // A slow reader of a long answer is fine as long as it keeps reading.
+            deadline = monotonicNanoseconds() + EchoHandler.requestTimeout.nanoseconds
         }
         return .finished
     }

@@ -15,6 +15,8 @@ final class HTTPSession: Session {
     /// much, so closing does not send a RST that would destroy the response in flight.
     static let lingerSeconds = 2.0
     static let lingerBytes = 1 << 20
+    /// Body bytes sent in one `advance` before giving other sessions a turn.
+    static let bytesPerTurn = 16 << 20
 
     let socket: Int32
     private let peer: SocketAddress
@@ -151,12 +153,16 @@ final class HTTPSession: Session {
             summary.bytesFromMemory += Int64(n)
             madeProgress()
         }
-        // Then the file.
+        // Then the file, yielding now and then so an event loop's other clients are
+        // not starved by one fast reader of a big file.
+        var sentThisTurn = 0
         while var body = response?.file, body.length > 0 {
+            if sentThisTurn >= Self.bytesPerTurn { return .writable }
             let step = sendStep(&body)
             response?.file = body
             switch step {
             case .sent(let n):
+                sentThisTurn += n
                 if useCopy { summary.bytesViaCopy += Int64(n) } else { summary.bytesViaSendfile += Int64(n) }
                 uncork()
                 madeProgress()

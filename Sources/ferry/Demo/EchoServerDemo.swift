@@ -39,7 +39,10 @@ enum EchoServerDemo {
         }
         let address = listeners.map { $0.address.description }.joined(separator: " and ")
         Console.out("\(type(of: model).name): \(what); echo server on \(address)")
-        Console.out("Load it with `ferry client -i \(listeners[0].address.host) -p \(listeners[0].address.port)`;"
+        // A wildcard address is where the server listens, not where a client connects.
+        let first = listeners[0].address
+        let reachable = ["0.0.0.0", "::"].contains(first.host) ? "127.0.0.1" : first.host
+        Console.out("Load it with `ferry client -i \(reachable) -p \(first.port)`;"
                     + " Ctrl-C prints each child's count.")
         var options = ModelOptions()
         options.workers = workers
