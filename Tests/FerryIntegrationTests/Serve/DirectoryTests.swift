@@ -15,6 +15,7 @@ private enum DirectorySite: FixtureSite {
         try scratch.write("root/docs/C.txt", "ccc\n")
         try scratch.write("root/docs/ten.bin", bytes: Array(repeating: 7, count: 10))
         try scratch.write("root/docs/sub/inner.txt", "inner\n")
+        try scratch.write("root/a b/c.txt", "c\n")
         try scratch.write("root/docs/.hidden", "hidden\n")
         try scratch.write("root/docs/.git/config", "[core]\n")
         for name in awkwardNames { try scratch.write("root/docs/\(name)", "x\n") }
@@ -45,6 +46,9 @@ struct DirectoryTests {
         try expectRedirect("/docs?sort=name", to: "/docs/?sort=name")
         try expectRedirect("/docs/./sub", to: "/docs/sub/")
         try expectRedirect("/site", to: "/site/")
+        // The Location is percent-encoded again, from the decoded name.
+        try expectRedirect("/a%20b", to: "/a%20b/")
+        try expectRedirect("/%61%20b", to: "/a%20b/")
     }
 
     /// The Location is built from the normalized path, so empty segments never turn
