@@ -11,8 +11,8 @@ final class HTTPSession: Session {
         case finished
     }
 
-    /// After the response, unread input is drained for at most this long and this
-    /// much, so closing does not send a RST that would destroy the response in flight.
+    /// After every response, input is drained for at most this long and this much,
+    /// so closing does not send a RST that would destroy the response in flight.
     static let lingerSeconds = 2.0
     static let lingerBytes = 1 << 20
     /// Body bytes sent in one `advance` before giving other sessions a turn.
@@ -30,7 +30,6 @@ final class HTTPSession: Session {
     private var parser: RequestHeadParser
     private var request: RequestHead?
     private var requestLine: String?
-    private var unreadInputRemains = false
 
     // Sending
     private var response: Response?
@@ -107,15 +106,13 @@ final class HTTPSession: Session {
             switch result {
             case .incomplete:
                 continue
-            case .complete(let head, let consumed):
+            case .complete(let head, _):
                 request = head
                 requestLine = head.requestLine
-                unreadInputRemains = consumed < input.count || head.announcesBody
                 begin(handler.responder.respond(to: head))
                 return nil
             case .failed(let failure, let line):
                 requestLine = line
-                unreadInputRemains = true
                 begin(handler.responder.error(failure.status, failure.reason))
                 return nil
             }
@@ -182,13 +179,12 @@ final class HTTPSession: Session {
         }
         response?.closeFile()
         uncork()
-        if unreadInputRemains || SocketOptions.unreadByteCount(socket) > 0 {
-            shutdown(socket, Int32(SHUT_WR))
-            phase = .lingering
-            deadline = monotonicNanoseconds() + Self.lingerSeconds.nanoseconds
-        } else {
-            finish()
-        }
+        // Always, not only when unread bytes are already here: a pipelined request or
+        // a body can still arrive after this point, and closing then resets the
+        // connection and destroys the response the client has not read yet.
+        shutdown(socket, Int32(SHUT_WR))
+        phase = .lingering
+        deadline = monotonicNanoseconds() + Self.lingerSeconds.nanoseconds
         return nil
     }
 

@@ -243,6 +243,9 @@ final class PreforkPassParent {
     }
 
     private func retire(_ worker: Worker) {
+        // A worker that exits right after its last record (as every worker does when
+        // draining) can be reaped before that record is read: collect it first.
+        if worker.channel.fd >= 0 { readRecords(from: worker) }
         worker.alive = false
         worker.busy = false
         epoll.remove(worker.channel.fd)
