@@ -11,8 +11,8 @@ public enum OpenFailure: Error, Equatable {
 }
 
 /// A descriptor opened beneath the root, with its `fstat`. The caller closes `fd`.
-/// It is close-on-exec and blocking (O_NONBLOCK is cleared once the file is known
-/// to be a regular file or a directory).
+/// It is close-on-exec and keeps the O_NONBLOCK it was opened with, which regular
+/// files and directories (the only kinds handed out) ignore.
 public struct OpenedFile {
     public let fd: Int32
     public let info: FileInfo
@@ -118,13 +118,8 @@ public final class DocumentRoot {
             close(fd)
             return .failure(.forbidden)
         }
-        // O_NONBLOCK only made the open itself safe: hand out an ordinary blocking
-        // descriptor. F_SETFL 0 clears it (O_RDONLY and O_CLOEXEC are not F_SETFL flags).
-        guard fcntl(fd, F_SETFL, 0) == 0 else {
-            let code = errno
-            close(fd)
-            return .failure(.failed(code))
-        }
+        // O_NONBLOCK stays set: it made the open safe against FIFOs, and regular files
+        // and directories ignore it (pread, sendfile and getdents never wait on it).
         return .success(OpenedFile(fd: fd, info: info))
     }
 

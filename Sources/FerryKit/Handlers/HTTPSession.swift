@@ -185,7 +185,9 @@ final class HTTPSession: Session {
         shutdown(socket, Int32(SHUT_WR))
         phase = .lingering
         deadline = monotonicNanoseconds() + Self.lingerSeconds.nanoseconds
-        return nil
+        // The client has yet to read the response and close: wait for that rather
+        // than try a read now that would only say EAGAIN.
+        return .readable
     }
 
     /// One step of the body through sendfile, or through the copy loop.

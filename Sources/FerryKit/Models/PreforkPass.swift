@@ -63,7 +63,9 @@ final class PreforkPassParent {
     private let signals: SignalDescriptor
     private let parentPID = getpid()
     private var workers: [Worker] = []
-    private var watchingListeners = false
+    /// Listeners whose backlog may still hold connections because no worker was free
+    /// (their edge-triggered registration will not report them again).
+    private var backlogWaiting: Set<Int> = []
     private var drainDeadline: UInt64 = 0
 
     init(listeners: [Listener], makeHandler: @escaping HandlerFactory, options: ModelOptions) throws {
@@ -81,13 +83,17 @@ final class PreforkPassParent {
             workers.append(worker)
             try start(worker)
         }
-        watchListeners(true)
+        // Edge-triggered: the parent hears of new connections once and remembers a
+        // backlog it left for later, so a saturated pool costs no epoll_ctl calls.
+        for (index, listener) in listeners.enumerated() {
+            try epoll.add(listener.fd, events: .epollIn | .epollEdgeTriggered, token: Token.listenerBase | UInt64(index))
+        }
         while !finished {
             let timeout = drainDeadline == 0 ? -1 : pollTimeout(until: drainDeadline)
             for event in try epoll.wait(timeoutMilliseconds: timeout) {
                 switch event.data & ~0xFFFF_FFFF {
                 case Token.signals: handleSignals()
-                case Token.listenerBase: acceptConnections(from: listeners[Int(event.data & 0xFFFF_FFFF)])
+                case Token.listenerBase: acceptConnections(from: Int(event.data & 0xFFFF_FFFF))
                 default: readRecords(from: workers[Int(event.data & 0xFFFF_FFFF)])
                 }
             }
@@ -102,15 +108,18 @@ final class PreforkPassParent {
     // MARK: accepting and handing off
 
     /// Accepts until the backlog is empty or no worker is free, handing each
-    /// connection to an idle worker.
-    private func acceptConnections(from listener: Listener) {
+    /// connection to an idle worker. With every worker busy and the pool at its
+    /// limit, the rest stays in the kernel's backlog until a worker reports back.
+    private func acceptConnections(from index: Int) {
         while let worker = idleWorker() {
-            guard let (connection, peer) = listener.accept() else { return }
+            guard let (connection, peer) = listeners[index].accept() else {
+                backlogWaiting.remove(index)
+                return
+            }
             hand(connection, peer: peer, preferring: worker)
             close(connection)
         }
-        // Every worker is busy and the pool is at its limit: let the backlog hold the rest.
-        watchListeners(false)
+        backlogWaiting.insert(index)
     }
 
     /// Passes the connection to `worker`, or to another idle one if that worker's
@@ -146,27 +155,19 @@ final class PreforkPassParent {
         }
     }
 
-    private func watchListeners(_ watch: Bool) {
-        guard watch != watchingListeners else { return }
-        for (index, listener) in listeners.enumerated() {
-            if watch {
-                try? epoll.add(listener.fd, events: .epollIn, token: Token.listenerBase | UInt64(index))
-            } else {
-                epoll.remove(listener.fd)
-            }
-        }
-        watchingListeners = watch
-    }
-
     // MARK: worker records
 
-    private func readRecords(from worker: Worker) {
-        while true {
+    /// Reads a worker's done records. A worker has one connection at a time, so one
+    /// record per readiness is the rule (level-triggered epoll reports the channel
+    /// again if more waits), which spares a recvmsg that would only say EAGAIN;
+    /// `untilEmpty` takes everything (a worker about to be retired).
+    private func readRecords(from worker: Worker, untilEmpty: Bool = false) {
+        repeat {
             do {
                 guard let (record, descriptor) = try worker.channel.receive(DoneRecord.self) else {
                     // End of stream: the worker exited; SIGCHLD reaps it.
                     epoll.remove(worker.channel.fd)
-                    return
+                    break
                 }
                 if let descriptor { close(descriptor) }
                 var summary = SessionSummary()
@@ -182,8 +183,10 @@ final class PreforkPassParent {
                 }
                 break
             }
+        } while untilEmpty
+        if !shuttingDown && !worker.busy && worker.alive {
+            for index in backlogWaiting { acceptConnections(from: index) }
         }
-        if !shuttingDown && workers.contains(where: { $0.alive && !$0.busy }) { watchListeners(true) }
     }
 
     // MARK: signals and worker lifecycle
@@ -205,8 +208,11 @@ final class PreforkPassParent {
         }
         let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
         options.log("ferry: \(name): no longer accepting; letting responses in flight finish (up to \(Int(options.drainTimeout)) s)")
-        watchListeners(false)
-        listeners.forEach { close($0.fd) }
+        listeners.forEach {
+            epoll.remove($0.fd)
+            close($0.fd)
+        }
+        backlogWaiting.removeAll()
         // End of stream on each channel: an idle worker's next receive returns nil and
         // it exits; a busy one exits after its current connection.
         for worker in workers where worker.alive {
@@ -245,7 +251,7 @@ final class PreforkPassParent {
     private func retire(_ worker: Worker) {
         // A worker that exits right after its last record (as every worker does when
         // draining) can be reaped before that record is read: collect it first.
-        if worker.channel.fd >= 0 { readRecords(from: worker) }
+        if worker.channel.fd >= 0 { readRecords(from: worker, untilEmpty: true) }
         worker.alive = false
         worker.busy = false
         epoll.remove(worker.channel.fd)

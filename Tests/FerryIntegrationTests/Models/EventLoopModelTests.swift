@@ -45,8 +45,8 @@ import Testing
 
         let stopped = server.stop(signal: SIGINT)
         #expect(stopped.status == 0)
-        let rows = stopped.stdout.split(separator: "\n").filter { $0.hasPrefix("child ") }
-        #expect(rows == ["child 0 : 151 times"], "\(stopped.stdout)\n\(stopped.stderr)")
+        let rows = stopped.stdout.split(separator: "\n").filter { $0.hasSuffix(" times") }
+        #expect(rows == ["\(model) loop : 151 times"], "\(stopped.stdout)\n\(stopped.stderr)")
     }
 
     // MARK: file server
@@ -131,7 +131,7 @@ import Testing
 
         let stopped = server.stop(signal: SIGINT)
         #expect(stopped.status == 0)
-        #expect(stopped.stdout.contains("child 0 : "))
+        #expect(stopped.stdout.contains("select loop : "))
     }
 
     // MARK: deadlines

@@ -74,7 +74,6 @@ private struct Fixture {
         #expect(file.info.kind == .regular)
         #expect(file.info.size == 5)
         #expect(file.info == (try FileInfo.of(file.fd)))
-        #expect(fcntl(file.fd, F_GETFL) & O_NONBLOCK == 0, "handed out blocking")
         #expect(fcntl(file.fd, F_GETFD) & FD_CLOEXEC != 0)
     }
 
