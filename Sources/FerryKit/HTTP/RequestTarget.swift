@@ -8,7 +8,7 @@ public struct TargetPath: Equatable, Sendable {
     public var hasTrailingSlash: Bool
     /// The raw query without "?", nil if there was no "?".
     public var query: String?
-    /// Some segment starts with "." and the path is not under ".well-known".
+    /// Some segment starts with ".", other than a leading ".well-known".
     public var isHidden: Bool
     /// The normalized path re-encoded for a URL: "/" + encoded segments joined by "/",
     /// plus "/" if `hasTrailingSlash`; "/" for the root. Empty segments were dropped, so
@@ -69,8 +69,11 @@ public enum RequestTarget {
             }
         }
 
-        let isHidden = segments.first != Array(".well-known".utf8)
-            && segments.contains { $0.first == UInt8(ascii: ".") }
+        // Only the leading ".well-known" segment itself is exempt (RFC 8615): a dot-file
+        // beneath it (/.well-known/.git/config) is as hidden as anywhere else.
+        let isHidden = segments.enumerated().contains { index, segment in
+            segment.first == UInt8(ascii: ".") && !(index == 0 && segment == Array(".well-known".utf8))
+        }
         var urlPath = "/" + segments.map { PercentEncoding.encodeSegment($0) }.joined(separator: "/")
         if endsAsDirectory && !segments.isEmpty { urlPath += "/" }
         return .success(TargetPath(relative: Array(segments.joined(separator: [ASCII.slash])),

@@ -18,9 +18,8 @@ private enum SafetySite: FixtureSite {
         try scratch.write("root/.env", secret + "\n")
         try scratch.write("root/.git/config", secret + "\n")
         try scratch.write("root/docs/.htpasswd", secret + "\n")
-        // Under /.well-known/ dot-files are served (the rule, pinned by
-        // RequestTargetTests), so this one holds no secret.
-        try scratch.write("root/.well-known/.private", "not a secret\n")
+        // /.well-known/ itself is served, not dot-files beneath it.
+        try scratch.write("root/.well-known/.private", secret + "\n")
         // Symbolic links leading out of the root, relative and absolute, to files and directories.
         try scratch.symlink("root/link-out", to: "../secret.txt")
         try scratch.symlink("root/abs-link-out", to: scratch.at("secret.txt"))
@@ -69,6 +68,7 @@ struct SafetyTests {
         // Dot-files and dot-directories, plain and encoded; /.well-known/ does not open the rest.
         "/.env", "/%2eenv", "/.git/config", "/.git/", "/.git", "/docs/.htpasswd", "/docs/%2Ehtpasswd",
         "/.well-known/../.env", "/.well-known/%2e%2e/.git/config", "/docs/../.env",
+        "/.well-known/.private", "/.well-known/%2eprivate",
     ])
     func noTargetLeaks(target: String) throws {
         expectNoLeak(try request(port, target), target)

@@ -322,7 +322,7 @@ private func fields(_ count: Int, valueLength: Int = 5) -> String {
         #expect(status(prefix + "Content-Length: 5\r\nContent-Length: 6\r\n\r\n") == 400)
     }
 
-    @Test func transferEncodingAnnouncesABody() {
+    @Test func transferEncodingIsAccepted() {
         #expect(head("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n") != nil)
         #expect(head("POST / HTTP/1.0\r\ntransfer-encoding: identity\r\n\r\n") != nil)
     }
