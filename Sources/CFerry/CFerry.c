@@ -8,6 +8,8 @@
 #include <linux/tcp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 ssize_t ferry_send_fd(int channel, int fd, const void *data, size_t len) {
@@ -64,11 +66,11 @@ ssize_t ferry_recv_fd(int channel, int *fd_out, void *data, size_t len) {
     return n;
 }
 
-int ferry_accept(int listener, struct sockaddr *addr, socklen_t *len, int nonblocking) {
+int ferry_accept(int listener, void *addr, uint32_t *len, int nonblocking) {
     int flags = SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
     int fd;
     do {
-        fd = accept4(listener, addr, len, flags);
+        fd = accept4(listener, (struct sockaddr *)addr, (socklen_t *)len, flags);
     } while (fd < 0 && errno == EINTR);
     return fd;
 }
@@ -122,3 +124,9 @@ int ferry_set_parent_death_signal(int sig) {
 int ferry_set_process_name(const char *name) {
     return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
 }
+
+void ferry_fd_zero(void *set) { FD_ZERO((fd_set *)set); }
+void ferry_fd_set(int fd, void *set) { FD_SET(fd, (fd_set *)set); }
+void ferry_fd_clr(int fd, void *set) { FD_CLR(fd, (fd_set *)set); }
+int ferry_fd_isset(int fd, const void *set) { return FD_ISSET(fd, (const fd_set *)set); }
+int ferry_fd_setsize(void) { return FD_SETSIZE; }

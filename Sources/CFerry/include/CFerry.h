@@ -3,13 +3,16 @@
 // struct tcp_info and variadic calls (prctl). Each is a plain function here.
 //
 // Do not define _GNU_SOURCE in this header: it changes fd_set and breaks the
-// module against SwiftGlibc. The .c file defines it for itself.
+// module against SwiftGlibc. The .c file defines it for itself. Nor include
+// <sys/socket.h> or <sys/select.h> here: their constants (SOCK_*, SHUT_*, fd_set)
+// would then belong to this module as well as to Glibc, and Swift files that do not
+// import CFerry stop finding them in some build orders. Pointers to those types
+// travel as void * instead.
 #ifndef CFERRY_H
 #define CFERRY_H
 
 #include <stdint.h>
 #include <sys/types.h>
-#include <sys/socket.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <linux/openat2.h>
@@ -28,7 +31,8 @@ ssize_t ferry_recv_fd(int channel, int *fd_out, void *data, size_t len);
 // MARK: sockets
 
 /// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC when `nonblocking`, else only CLOEXEC.
-int ferry_accept(int listener, struct sockaddr *addr, socklen_t *len, int nonblocking);
+/// `addr` is a struct sockaddr *, `len` a socklen_t *.
+int ferry_accept(int listener, void *addr, uint32_t *len, int nonblocking);
 
 /// Segments the kernel has sent on a TCP socket (tcpi_segs_out). -1 on error.
 long long ferry_tcp_segments_out(int fd);
@@ -43,16 +47,14 @@ typedef struct {
 int ferry_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
 int ferry_epoll_wait(int epfd, ferry_epoll_event *events, int max_events, int timeout_ms);
 
-// MARK: select(2) descriptor sets (FD_* are macros Swift cannot call)
+// MARK: select(2) descriptor sets (FD_* are macros Swift cannot call; `set` is an fd_set *)
 
-#include <sys/select.h>
-
-static inline void ferry_fd_zero(fd_set *set) { FD_ZERO(set); }
+void ferry_fd_zero(void *set);
 /// Only for fd < FD_SETSIZE: a larger one would write past the set (h2o#287).
-static inline void ferry_fd_set(int fd, fd_set *set) { FD_SET(fd, set); }
-static inline void ferry_fd_clr(int fd, fd_set *set) { FD_CLR(fd, set); }
-static inline int ferry_fd_isset(int fd, const fd_set *set) { return FD_ISSET(fd, set); }
-static inline int ferry_fd_setsize(void) { return FD_SETSIZE; }
+void ferry_fd_set(int fd, void *set);
+void ferry_fd_clr(int fd, void *set);
+int ferry_fd_isset(int fd, const void *set);
+int ferry_fd_setsize(void);
 
 // MARK: files
 

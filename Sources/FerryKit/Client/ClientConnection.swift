@@ -95,35 +95,4 @@ struct ClientConnection {
         var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<timeval>.size))
     }
-
-    /// Every address `host` resolves to for a TCP connection to `port`, IPv4 first.
-    /// "localhost" is 127.0.0.1 then ::1, as for `Listener.open`.
-    static func resolve(host: String, port: Int) throws -> [SocketAddress] {
-        if host == "localhost" {
-            return try resolve(host: "127.0.0.1", port: port) + resolve(host: "::1", port: port)
-        }
-        var hints = addrinfo()
-        hints.ai_flags = AI_NUMERICSERV
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
-        guard status == 0, list != nil else {
-            throw LoadClientError.unresolvable(host: host, reason: String(cString: gai_strerror(status)))
-        }
-        defer { freeaddrinfo(list) }
-        var addresses: [SocketAddress] = []
-        var entry = list
-        while let info = entry?.pointee {
-            entry = info.ai_next
-            guard info.ai_family == AF_INET || info.ai_family == AF_INET6 else { continue }
-            var address = SocketAddress()
-            withUnsafeMutableBytes(of: &address.storage) { raw in
-                raw.copyMemory(from: UnsafeRawBufferPointer(start: info.ai_addr, count: Int(info.ai_addrlen)))
-            }
-            address.length = info.ai_addrlen
-            if !addresses.contains(where: { $0.description == address.description }) { addresses.append(address) }
-        }
-        return addresses.filter { $0.family == AF_INET } + addresses.filter { $0.family == AF_INET6 }
-    }
 }

@@ -19,16 +19,6 @@ public struct LoadClientOptions {
     public init() {}
 }
 
-public enum LoadClientError: Error, CustomStringConvertible {
-    case unresolvable(host: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case .unresolvable(let host, let reason): return "cannot resolve host '\(host)': \(reason)"
-        }
-    }
-}
-
 /// The seed document's load client (client.py): fork CHILDREN processes; each opens
 /// CONNECTIONS connections one after another, asks for a payload, reads it to the
 /// server's close, and closes. The parent collects each child's report over a pipe
@@ -38,7 +28,7 @@ public enum LoadClient {
     /// `log` receives what went wrong with a child as a whole (it died, could not fork).
     public static func run(_ options: LoadClientOptions,
                            log: (String) -> Void = { Console.error($0) }) throws -> LoadReport {
-        let addresses = try ClientConnection.resolve(host: options.host, port: options.port)
+        let addresses = try SocketAddress.resolve(host: options.host, port: options.port)
         let parentPID = getpid()
         var children: [(pid: pid_t, results: Int32)] = []
         var report = LoadReport()

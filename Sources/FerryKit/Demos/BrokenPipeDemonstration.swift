@@ -137,25 +137,13 @@ public enum BrokenPipeDemonstration {
     /// A blocking TCP connection to the first address of `host` that accepts one.
     /// SO_SNDTIMEO bounds connect(2) too, so an unreachable host fails in seconds.
     static func connectTCP(host: String, port: Int) throws -> Int32 {
-        var hints = addrinfo()
-        hints.ai_flags = AI_NUMERICSERV
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
-        guard status == 0, list != nil else {
-            throw ListenerError.unresolvable(host: host, reason: String(cString: gai_strerror(status)))
-        }
-        defer { freeaddrinfo(list) }
         var lastError = SystemError("connect to \(host) port \(port)", code: EADDRNOTAVAIL)
-        var entry = list
-        while let info = entry?.pointee {
-            entry = info.ai_next
-            let fd = socket(info.ai_family, info.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.ai_protocol)
+        for address in try SocketAddress.resolve(host: host, port: port) {
+            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             if fd < 0 { lastError = SystemError("socket"); continue }
             var timeout = timeval(tv_sec: 5, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            if connect(fd, info.ai_addr, info.ai_addrlen) == 0 { return fd }
+            if address.withSockaddr({ connect(fd, $0, $1) }) == 0 { return fd }
             lastError = SystemError("connect to \(host) port \(port)")
             close(fd)
         }

@@ -21,11 +21,7 @@ public struct Listener {
     public static func open(host: String, port: Int, options: Options = Options()) throws -> [Listener] {
         var listeners: [Listener] = []
         var port = port
-        // "localhost" is loopback in both families (RFC 6761), whatever /etc/hosts lists.
-        let candidates = host == "localhost"
-            ? try resolve(host: "127.0.0.1", port: port) + resolve(host: "::1", port: port)
-            : try resolve(host: host, port: port)
-        for candidate in candidates {
+        for candidate in try SocketAddress.resolve(host: host, port: port, passive: true) {
             var address = candidate
             setPort(&address, port)
             do {
@@ -76,34 +72,6 @@ public struct Listener {
         }
     }
 
-    private static func resolve(host: String, port: Int) throws -> [SocketAddress] {
-        var hints = addrinfo()
-        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host.isEmpty ? nil : host, String(port), &hints, &list)
-        guard status == 0, let first = list else {
-            throw ListenerError.unresolvable(host: host, reason: String(cString: gai_strerror(status)))
-        }
-        defer { freeaddrinfo(list) }
-        var addresses: [SocketAddress] = []
-        var seen = Set<String>()
-        var entry: UnsafeMutablePointer<addrinfo>? = first
-        while let info = entry?.pointee {
-            entry = info.ai_next
-            guard info.ai_family == AF_INET || info.ai_family == AF_INET6 else { continue }
-            var address = SocketAddress()
-            withUnsafeMutableBytes(of: &address.storage) { raw in
-                raw.copyMemory(from: UnsafeRawBufferPointer(start: info.ai_addr, count: Int(info.ai_addrlen)))
-            }
-            address.length = info.ai_addrlen
-            if seen.insert(address.host).inserted { addresses.append(address) }
-        }
-        // IPv4 first, so the first URL printed is the one most clients reach.
-        return addresses.filter { $0.family == AF_INET } + addresses.filter { $0.family == AF_INET6 }
-    }
-
     private static func setPort(_ address: inout SocketAddress, _ port: Int) {
         let family = address.family
         withUnsafeMutableBytes(of: &address.storage) { raw in
@@ -112,16 +80,6 @@ public struct Listener {
             } else {
                 raw.baseAddress!.assumingMemoryBound(to: sockaddr_in6.self).pointee.sin6_port = in_port_t(port).bigEndian
             }
-        }
-    }
-}
-
-public enum ListenerError: Error, CustomStringConvertible {
-    case unresolvable(host: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case .unresolvable(let host, let reason): return "cannot resolve host '\(host)': \(reason)"
         }
     }
 }
