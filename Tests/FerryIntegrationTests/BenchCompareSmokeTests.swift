@@ -16,12 +16,13 @@ import Testing
         #expect(result.status == 0, "bench/compare --smoke failed: \(result.stderr.suffix(2000))")
         #expect(result.text.contains("| ferry |"))
         #expect(result.text.contains("| ferry-copy |"))
+        #expect(result.text.contains("| ferry-epoll |"))
         #expect(result.text.contains("| python |"))
 
         let json = try Data(contentsOf: URL(fileURLWithPath: out + "/compare.json"))
         let record = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
         let summary = try #require(record["summary"] as? [String: Any])
-        for server in ["ferry", "ferry-copy"] {
+        for server in ["ferry", "ferry-copy", "ferry-epoll"] {
             let entry = try #require(summary[server] as? [String: Any], "no summary for \(server)")
             let stream = entry["stream"] as? [String: Any]
             let conn = (entry["conn"] as? [String: Any])?["32"] as? [String: Any]

@@ -237,6 +237,11 @@ def targets(summary, plan):
     peer, peer_cpu = summary.best_peer("conn", "cpu_us_per_request", False, HEADLINE)
     add("conn: ferry CPU/request ≤ best peer's", f"{_num(cpu)} vs {peer} {_num(peer_cpu)} µs",
         cpu <= peer_cpu if both(cpu, peer_cpu) else None)
+    epoll_rps = m("ferry-epoll", "conn", "requests_per_s", HEADLINE)
+    peer, peer_rps = summary.best_peer("conn", "requests_per_s", True, HEADLINE)
+    add(f"conn: ferry --model epoll req/s ≥ best peer's at {HEADLINE}",
+        f"{_num(epoll_rps)} vs {peer} {_num(peer_rps)}",
+        epoll_rps >= peer_rps if both(epoll_rps, peer_rps) else None)
     errors = [summary.errors("ferry", "conn", level) for level in plan["levels"]]
     known = [e for e in errors if e is not None]
     add(f"conn: ferry errors up to {plan['levels'][-1]} concurrent = 0",

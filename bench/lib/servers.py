@@ -107,15 +107,20 @@ def _write(path, text):
     return path
 
 
-def ferry(binary, workdir, port, site, copy):
-    """ferry serve with flags only (its cwd has no conf/ferry.toml, so defaults apply)."""
+def ferry(binary, workdir, port, site, copy=False, model=None):
+    """ferry serve with flags only (its cwd has no conf/ferry.toml, so defaults apply):
+    the default prefork-pass design, with --copy, or with another --model."""
     command = [binary, "serve", site, "--host", "127.0.0.1", "--port", str(port),
                "--access-log", "off"]
     if copy:
         command.append("--copy")
-    return Server("ferry-copy" if copy else "ferry",
-                  "ferry serve --copy (read/write loop)" if copy else "ferry serve (sendfile)",
-                  False, command, workdir, port)
+        name, label = "ferry-copy", "ferry serve --copy (read/write loop)"
+    elif model:
+        command += ["--model", model]
+        name, label = f"ferry-{model}", f"ferry serve --model {model} (sendfile)"
+    else:
+        name, label = "ferry", "ferry serve (prefork-pass, sendfile)"
+    return Server(name, label, False, command, workdir, port)
 
 
 def nginx(binary, workdir, port, site, cpus, use_sendfile):

@@ -5,6 +5,9 @@ public final class HTTPFileHandler: ConnectionHandler {
     let limits: HeadLimits
     let responder: StaticFileResponder
     let accessLog: AccessLog
+    /// Where sessions read into before keeping what they need: allocated once per
+    /// worker instead of per read (the sessions of one handler never run at once).
+    var scratch = [UInt8](repeating: 0, count: 4096)
 
     public init(config: ServerConfig, root: DocumentRoot, extensions: ExtensionTable, accessLog: AccessLog) {
         self.config = config

@@ -87,9 +87,10 @@ final class HTTPSession: Session {
     /// phase changed and the session should go on at once.
     private func readHead() -> SessionWant? {
         let capacity = handler.limits.requestLineBytes + handler.limits.headerBytes + 4
-        var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            let n = read(socket, &chunk, min(chunk.count, capacity + 1 - input.count))
+            let n = handler.scratch.withUnsafeMutableBytes { buffer in
+                read(socket, buffer.baseAddress, min(buffer.count, capacity + 1 - input.count))
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN { return .readable }
@@ -101,7 +102,7 @@ final class HTTPSession: Session {
                 if input.isEmpty { finish() } else { begin(handler.responder.error(.badRequest, "incomplete request head")) }
                 return nil
             }
-            input += chunk[0..<n]
+            handler.scratch.withUnsafeBytes { input.append(contentsOf: $0[0..<n]) }
             let result = input.withUnsafeBytes { parser.parse($0) }
             switch result {
             case .incomplete:
@@ -221,9 +222,8 @@ final class HTTPSession: Session {
     /// Reads and discards what the client still sends, until it closes, so the
     /// close that follows does not reset the connection under the response.
     private func linger() -> SessionWant? {
-        var sink = [UInt8](repeating: 0, count: 4096)
         while lingered < Self.lingerBytes {
-            let n = read(socket, &sink, sink.count)
+            let n = handler.scratch.withUnsafeMutableBytes { read(socket, $0.baseAddress, $0.count) }
             if n > 0 { lingered += n; continue }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && errno == EAGAIN { return .readable }

@@ -10,6 +10,7 @@ final class StaticFileResponder {
     private let dates: DateHeaderCache
     private let serverName: String
     private let listing: Bool
+    private var modificationTimes: [Int64: String?] = [:]
 
     init(root: DocumentRoot, types: ContentTypeResolver, dates: DateHeaderCache, serverName: String, listing: Bool) {
         self.root = root
@@ -114,7 +115,7 @@ final class StaticFileResponder {
         let etag = EntityTag.make(inode: info.inode, size: info.size, mtimeSeconds: info.modifiedSeconds,
                                   mtimeNanoseconds: info.modifiedNanoseconds)
         // An mtime too extreme to format leaves out Last-Modified instead of failing.
-        let lastModified = HTTPDate.format(info.modifiedSeconds)
+        let lastModified = formattedModificationTime(info.modifiedSeconds)
 
         if Preconditions.isNotModified(ifNoneMatch: request.ifNoneMatch, ifModifiedSince: request.ifModifiedSince,
                                        etag: etag, lastModified: info.modifiedSeconds) {
@@ -164,6 +165,15 @@ final class StaticFileResponder {
             response.file = Response.FileBody(fd: opened.fd, offset: offset, length: length)
         }
         return response
+    }
+
+    /// Last-Modified for an mtime: formatted once per distinct time, not per request.
+    private func formattedModificationTime(_ seconds: Int64) -> String? {
+        if let known = modificationTimes[seconds] { return known }
+        if modificationTimes.count >= 4096 { modificationTimes.removeAll(keepingCapacity: true) }
+        let text = HTTPDate.format(seconds)
+        modificationTimes[seconds] = text
+        return text
     }
 
     private func memoryResponse(_ status: HTTPResponse.Status, head: ResponseHead, body: [UInt8]) -> Response {
