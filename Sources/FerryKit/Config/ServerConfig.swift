@@ -43,7 +43,7 @@ public struct ServerConfig: Equatable {
     /// [body] cork: TCP_CORK around head and body.
     public var cork: Bool = true
     /// [body] sendfile_chunk: bytes per sendfile(2) call.
-    public var sendfileChunkBytes: Int = 2_097_152
+    public var sendfileChunkBytes: Int = 262_144
     /// [body] copy_buffer: buffer bytes for the copy mode.
     public var copyBufferBytes: Int = 65_536
     /// [limits] request_line: longest request line in bytes.

@@ -46,11 +46,14 @@ public struct RequestHead: Equatable, Sendable {
     public var ifNoneMatch: String?
     public var userAgent: String?
     public var referer: String?
+    /// Content-Length > 0 or any Transfer-Encoding: a body follows the head that Ferry
+    /// will not read, so the connection needs a lingering close.
+    public var announcesBody: Bool
 
     public init(method: HTTPRequest.Method, target: String, version: HTTPVersion, requestLine: String,
                 host: String? = nil, range: String? = nil, ifRange: String? = nil,
                 ifModifiedSince: String? = nil, ifNoneMatch: String? = nil,
-                userAgent: String? = nil, referer: String? = nil) {
+                userAgent: String? = nil, referer: String? = nil, announcesBody: Bool = false) {
         self.method = method
         self.target = target
         self.version = version
@@ -62,5 +65,6 @@ public struct RequestHead: Equatable, Sendable {
         self.ifNoneMatch = ifNoneMatch
         self.userAgent = userAgent
         self.referer = referer
+        self.announcesBody = announcesBody
     }
 }

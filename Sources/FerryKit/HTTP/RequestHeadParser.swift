@@ -232,6 +232,9 @@ public struct RequestHeadParser {
                 return Self.badRequest("invalid Content-Length")
             }
             contentLength = length
+            if !length.isEmpty { head.announcesBody = true }
+        case "transfer-encoding":
+            head.announcesBody = true
         case "range": Self.append(text, to: &head.range)
         case "if-range": Self.append(text, to: &head.ifRange)
         case "if-modified-since": Self.append(text, to: &head.ifModifiedSince)

@@ -11,8 +11,9 @@ final class HTTPSession: Session {
         case finished
     }
 
-    /// After every response, input is drained for at most this long and this much,
-    /// so closing does not send a RST that would destroy the response in flight.
+    /// When input remains unread after the response, it is drained for at most this
+    /// long and this much, so closing does not send a RST that would destroy the
+    /// response in flight.
     static let lingerSeconds = 2.0
     static let lingerBytes = 1 << 20
     /// Body bytes sent in one `advance` before giving other sessions a turn.
@@ -30,6 +31,7 @@ final class HTTPSession: Session {
     private var parser: RequestHeadParser
     private var request: RequestHead?
     private var requestLine: String?
+    private var unreadInputRemains = false
 
     // Sending
     private var response: Response?
@@ -107,13 +109,16 @@ final class HTTPSession: Session {
             switch result {
             case .incomplete:
                 continue
-            case .complete(let head, _):
+            case .complete(let head, let consumed):
                 request = head
                 requestLine = head.requestLine
+                unreadInputRemains = consumed < input.count || head.announcesBody
                 begin(handler.responder.respond(to: head))
                 return nil
             case .failed(let failure, let line):
                 requestLine = line
+                // The head was refused before its end, perhaps: assume more is coming.
+                unreadInputRemains = true
                 begin(handler.responder.error(failure.status, failure.reason))
                 return nil
             }
@@ -180,9 +185,15 @@ final class HTTPSession: Session {
         }
         response?.closeFile()
         uncork()
-        // Always, not only when unread bytes are already here: a pipelined request or
-        // a body can still arrive after this point, and closing then resets the
-        // connection and destroys the response the client has not read yet.
+        // Lingering close, when the client sent or announced more than the head (a
+        // body, pipelined requests) or bytes are waiting now: closing with input unread
+        // makes the kernel send a RST that destroys the response in flight. Otherwise
+        // close at once, as nginx does: a staged close on every connection costs about
+        // a fifth of the small-file request rate (measured with ab -c 32).
+        guard unreadInputRemains || SocketOptions.unreadByteCount(socket) > 0 else {
+            finish()
+            return nil
+        }
         shutdown(socket, Int32(SHUT_WR))
         phase = .lingering
         deadline = monotonicNanoseconds() + Self.lingerSeconds.nanoseconds
