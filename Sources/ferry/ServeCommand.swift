@@ -35,7 +35,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Worker processes started up front (default: CPUs, at least 2).")
     var workers: Int?
 
-    @Option(name: .customLong("max-workers"), help: "Most workers the pool grows to when all are busy.")
+    @Option(name: .customLong("max-workers"), help: "Most workers the pool grows to when all stay busy (20 ms without one finishing).")
     var maxWorkers: Int?
 
     @Option(help: "Concurrency model: \(ModelCatalog.names.joined(separator: ", ")).")

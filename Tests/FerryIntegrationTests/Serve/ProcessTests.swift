@@ -157,6 +157,29 @@ struct ProcessTests {
         #expect(stdout.contains("total: 1 requests, \(ProcessSite.largeSize) bytes via sendfile"), "\(stdout)")
     }
 
+    /// A worker busy with a long download does not make others wait for it: when no
+    /// worker finishes anything for a moment, the pool grows (up to --max-workers).
+    @Test func poolGrowsWhileWorkersAreBusyForLong() throws {
+        let scratch = Fixture.scratch
+        let server = try FerryServer(["--workers", "1", "--max-workers", "3", scratch.root])
+        let directory = try scratch.downloads()
+        let output = directory + "/grow.bin"
+        let download = Background {
+            try run("curl", ["-sS", "--fail", "--limit-rate", "20M", "-o", output, server.base + "/large.bin"], timeout: 60)
+        }
+        #expect(waitUntil(timeout: 10) { (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0 > 1 << 20 })
+
+        let start = Date()
+        let small = try request(server.port, "/small.txt")
+        #expect(small.status == 200)
+        #expect(seconds(since: start) < 2, "the small request waited for the download")
+
+        #expect(try download.value(timeout: 60).status == 0)
+        let (status, stdout, _) = server.stop()
+        #expect(status == 0)
+        #expect(stdout.contains("worker 1: 1 requests"), "\(stdout)")
+    }
+
     /// The drain is bounded: a client that never reads is cut off after
     /// drain_timeout (1 s here) and the server still exits 0.
     @Test func drainTimeoutBoundsShutdown() throws {
