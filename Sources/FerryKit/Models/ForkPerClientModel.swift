@@ -38,7 +38,7 @@ final class ForkPerClientServer {
     private let parentPID = getpid()
     private var children = Set<pid_t>()
     private var tally = WorkerTally(label: "children")
-    private var drainDeadline: UInt64 = 0
+    private var drain = Drain()
 
     init(listeners: [Listener], handler: ConnectionHandler, options: ModelOptions) throws {
         self.listeners = listeners
@@ -54,23 +54,22 @@ final class ForkPerClientServer {
         close(reportsIn.fd)
     }
 
-    private var shuttingDown: Bool { drainDeadline != 0 }
     private var childCap: Int { max(1, options.maxWorkers) }
 
     func run() throws -> [WorkerTally] {
         while true {
-            let accepting = !shuttingDown && children.count < childCap
+            let accepting = !drain.isDraining && children.count < childCap
             let watched = [signals.fd, reportsOut.fd] + (accepting ? listeners.map(\.fd) : [])
-            let timeout = shuttingDown ? pollTimeout(until: drainDeadline) : -1
+            let timeout = pollTimeout(until: drain.deadline)
             let ready = readableDescriptors(watched, timeoutMilliseconds: timeout)
             if ready.contains(signals.fd) { handleSignals() }
             if ready.contains(reportsOut.fd) { readReports() }
-            if accepting && !shuttingDown {
+            if accepting && !drain.isDraining {
                 for listener in listeners where ready.contains(listener.fd) { acceptConnections(from: listener) }
             }
-            if shuttingDown {
+            if drain.isDraining {
                 if children.isEmpty { break }
-                if monotonicNanoseconds() >= drainDeadline {
+                if drain.hasExpired {
                     killRemainingChildren()
                     break
                 }
@@ -114,15 +113,10 @@ final class ForkPerClientServer {
     }
 
     private func beginShutdown(_ signal: Int32) {
-        if shuttingDown {
-            options.log(ShutdownNotice.secondSignal)
-            drainDeadline = monotonicNanoseconds()
-            return
+        let busy = ShutdownNotice.count(children.count, "busy child", "busy children")
+        if drain.begin(on: signal, letting: busy, timeout: options.drainTimeout, log: options.log) {
+            listeners.forEach { close($0.fd) }
         }
-        options.log(ShutdownNotice.draining(signal, what: ShutdownNotice.count(children.count, "busy child", "busy children"),
-                                            drainTimeout: options.drainTimeout))
-        listeners.forEach { close($0.fd) }
-        drainDeadline = ShutdownNotice.deadline(after: options.drainTimeout)
     }
 
     /// SIGCHLD is not queued (several ends may give one signal): reap until none is left.

@@ -58,7 +58,7 @@ final class PreforkAcceptParent {
     private let parentPID = getpid()
     /// The child in each slot; 0 when the slot has none.
     private var pids: [pid_t]
-    private var drainDeadline: UInt64 = 0
+    private var drain = Drain()
 
     init(listeners: [Listener], lock: AcceptLock?, makeHandler: @escaping HandlerFactory,
          options: ModelOptions) throws {
@@ -72,8 +72,6 @@ final class PreforkAcceptParent {
         signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
     }
 
-    private var shuttingDown: Bool { drainDeadline != 0 }
-
     func run() throws -> [WorkerTally] {
         do {
             for slot in pids.indices { try start(slot) }
@@ -82,12 +80,12 @@ final class PreforkAcceptParent {
             throw error
         }
         while true {
-            let timeout = shuttingDown ? pollTimeout(until: drainDeadline) : -1
+            let timeout = pollTimeout(until: drain.deadline)
             let ready = readableDescriptors([signals.fd], timeoutMilliseconds: timeout)
             if ready.contains(signals.fd) { handleSignals() }
-            if shuttingDown {
+            if drain.isDraining {
                 if !pids.contains(where: { $0 != 0 }) { break }
-                if monotonicNanoseconds() >= drainDeadline {
+                if drain.hasExpired {
                     let busy = pids.filter { $0 != 0 }.count
                     options.log("ferry: killing what is still busy: \(ShutdownNotice.count(busy, "child", "children"))")
                     killChildren()
@@ -109,14 +107,9 @@ final class PreforkAcceptParent {
     }
 
     private func beginShutdown(_ signal: Int32) {
-        if shuttingDown {
-            options.log(ShutdownNotice.secondSignal)
-            drainDeadline = monotonicNanoseconds()
-            return
+        if drain.begin(on: signal, letting: "busy children", timeout: options.drainTimeout, log: options.log) {
+            acceptor.stop()
         }
-        options.log(ShutdownNotice.draining(signal, what: "busy children", drainTimeout: options.drainTimeout))
-        acceptor.stop()
-        drainDeadline = ShutdownNotice.deadline(after: options.drainTimeout)
     }
 
     private func reapChildren() {
@@ -126,7 +119,7 @@ final class PreforkAcceptParent {
             guard pid > 0 else { return }
             guard let slot = pids.firstIndex(of: pid) else { continue }
             pids[slot] = 0
-            if shuttingDown { continue }
+            if drain.isDraining { continue }
             options.log("ferry: worker \(slot) (pid \(pid)) \(describeExit(status)); starting a new one")
             do {
                 try start(slot)

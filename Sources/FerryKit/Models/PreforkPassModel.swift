@@ -1,4 +1,3 @@
-import CFerry
 import Glibc
 
 /// Prefork with descriptor passing (UNP 30.9; the seed's "Passing Descriptor to
@@ -67,7 +66,7 @@ final class PreforkPassParent {
     /// Listeners whose backlog may still hold connections because no worker was free
     /// (their edge-triggered registration will not report them again).
     private var backlogWaiting: Set<Int> = []
-    private var drainDeadline: UInt64 = 0
+    private var drain = Drain()
     /// When to add a worker if none has become idle by then; 0 when not waiting.
     private var growthDeadline: UInt64 = 0
 
@@ -99,7 +98,7 @@ final class PreforkPassParent {
             try epoll.add(listener.fd, events: .epollIn | .epollEdgeTriggered, token: Token.listenerBase | UInt64(index))
         }
         while !finished {
-            let wakeUp: UInt64 = [drainDeadline, growthDeadline].filter { $0 != 0 }.min() ?? 0
+            let wakeUp: UInt64 = [drain.deadline, growthDeadline].filter { $0 != 0 }.min() ?? 0
             for event in try epoll.wait(timeoutMilliseconds: pollTimeout(until: wakeUp)) {
                 switch event.data & ~0xFFFF_FFFF {
                 case Token.signals: handleSignals()
@@ -107,14 +106,13 @@ final class PreforkPassParent {
                 default: readRecords(from: workers[Int(event.data & 0xFFFF_FFFF)])
                 }
             }
-            if drainDeadline != 0 && monotonicNanoseconds() >= drainDeadline { killRemainingWorkers() }
+            if drain.hasExpired { killRemainingWorkers() }
             if growthDeadline != 0 && monotonicNanoseconds() >= growthDeadline { growPool() }
         }
         return workers.map(\.tally)
     }
 
-    private var shuttingDown: Bool { drainDeadline != 0 }
-    private var finished: Bool { shuttingDown && !workers.contains(where: \.alive) }
+    private var finished: Bool { drain.isDraining && !workers.contains(where: \.alive) }
 
     // MARK: accepting and handing off
 
@@ -162,7 +160,7 @@ final class PreforkPassParent {
     /// one and give it the backlog.
     private func growPool() {
         growthDeadline = 0
-        guard !shuttingDown, !backlogWaiting.isEmpty, idleWorker() == nil, workers.count < options.maxWorkers else {
+        guard !drain.isDraining, !backlogWaiting.isEmpty, idleWorker() == nil, workers.count < options.maxWorkers else {
             return
         }
         let worker = Worker(slot: workers.count)
@@ -206,7 +204,7 @@ final class PreforkPassParent {
                 break
             }
         } while untilEmpty
-        if !shuttingDown && !worker.busy && worker.alive {
+        if !drain.isDraining && !worker.busy && worker.alive {
             // A worker finished: the pool keeps up, no need to grow.
             growthDeadline = 0
             for index in backlogWaiting { acceptConnections(from: index) }
@@ -225,13 +223,8 @@ final class PreforkPassParent {
     }
 
     private func beginShutdown(_ signal: Int32) {
-        if shuttingDown {
-            options.log("ferry: second signal; stopping now")
-            drainDeadline = monotonicNanoseconds()
-            return
-        }
-        let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
-        options.log("ferry: \(name): no longer accepting; letting responses in flight finish (up to \(Int(options.drainTimeout)) s)")
+        guard drain.begin(on: signal, letting: "responses in flight", timeout: options.drainTimeout,
+                          log: options.log) else { return }
         listeners.forEach {
             epoll.remove($0.fd)
             close($0.fd)
@@ -242,7 +235,6 @@ final class PreforkPassParent {
         for worker in workers where worker.alive {
             shutdown(worker.channel.fd, Int32(SHUT_WR))
         }
-        drainDeadline = monotonicNanoseconds() + max(options.drainTimeout, 0.001).nanoseconds
     }
 
     private func killRemainingWorkers() {
@@ -262,7 +254,7 @@ final class PreforkPassParent {
             guard pid > 0 else { return }
             guard let worker = workers.first(where: { $0.pid == pid && $0.alive }) else { continue }
             retire(worker)
-            if shuttingDown { continue }
+            if drain.isDraining { continue }
             options.log("ferry: worker \(worker.slot) (pid \(pid)) \(describeExit(status)); starting a new one")
             do {
                 try start(worker)
@@ -312,17 +304,10 @@ final class PreforkPassParent {
         // (only the parent accepts) and not the other workers' channels.
         listeners.forEach { close($0.fd) }
         close(epoll.fd)
-        close(signals.fd)
         for other in workers where other.alive { close(other.channel.fd) }
         // The parent coordinates shutdown: a Ctrl-C reaching the whole process group
-        // must not cut a download short. Ignore first, then unblock, so a signal
-        // pending in between cannot kill the worker. If the parent dies, so do we.
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        signals.restoreMask()
-        ferry_set_parent_death_signal(SIGKILL)
-        if getppid() != parentPID { _exit(0) }
-        ferry_set_process_name("ferry-worker")
+        // must not cut a download short.
+        ForkedChild.leaveSignalsToParent(signals, parentPID: parentPID, processName: "ferry-worker")
 
         let handler = makeHandler()
         while let (peer, descriptor) = try? channel.receive(Handoff.self) {

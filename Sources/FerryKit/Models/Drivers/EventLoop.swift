@@ -75,9 +75,8 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// once it has passed, and the scan finds the true earliest deadline again.
     private var earliestDeadline: UInt64 = 0
 
-    /// Set on SIGINT/SIGTERM: the loop ends when no session remains or this passes.
-    private var drainDeadline: UInt64 = 0
-    private var shuttingDown: Bool { drainDeadline != 0 }
+    /// Started on SIGINT/SIGTERM: the loop ends when no session remains or it expires.
+    private var drain = Drain()
 
     init(backend: Backend, listeners: [Listener], handler: ConnectionHandler, options: ModelOptions) throws {
         self.backend = backend
@@ -95,7 +94,7 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// Serves until SIGINT/SIGTERM and the drain that follows; returns the one tally.
     func run() throws -> [WorkerTally] {
         try watchListeners(true)
-        while !shuttingDown || (!sessions.isEmpty && monotonicNanoseconds() < drainDeadline) {
+        while !drain.isDraining || (!sessions.isEmpty && !drain.hasExpired) {
             try backend.wait(timeoutMilliseconds: waitTimeout(), into: &ready)
             for fd in ready {
                 if fd == signals.fd {
@@ -109,7 +108,7 @@ final class EventLoop<Backend: ReadinessBackend> {
             }
             let now = monotonicNanoseconds()
             if earliestDeadline != 0 && now >= earliestDeadline { expireSessions(now: now) }
-            if acceptResumeTime != 0 && now >= acceptResumeTime && !shuttingDown {
+            if acceptResumeTime != 0 && now >= acceptResumeTime && !drain.isDraining {
                 acceptResumeTime = 0
                 try watchListeners(true)
             }
@@ -124,7 +123,7 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// Until the earliest of: a session deadline, the end of the drain, the end of an
     /// accept pause.
     private func waitTimeout() -> Int32 {
-        let wakeups = [earliestDeadline, drainDeadline, acceptResumeTime].filter { $0 != 0 }
+        let wakeups = [earliestDeadline, drain.deadline, acceptResumeTime].filter { $0 != 0 }
         guard let first = wakeups.min() else { return -1 }
         return pollTimeout(until: first)
     }
@@ -133,7 +132,7 @@ final class EventLoop<Backend: ReadinessBackend> {
 
     /// Accepts until the backlog is empty (EAGAIN), starting a session on each.
     private func acceptConnections(from listener: Listener) {
-        while !shuttingDown && acceptResumeTime == 0 {
+        while !drain.isDraining && acceptResumeTime == 0 {
             guard let (fd, peer) = listener.accept() else {
                 if !acceptFailed(errno) { return }
                 continue
@@ -266,19 +265,14 @@ final class EventLoop<Backend: ReadinessBackend> {
 
     private func handleSignals() {
         for signal in signals.drain() where signal == SIGINT || signal == SIGTERM {
-            if shuttingDown {
-                options.log("ferry: second signal; stopping now")
-                drainDeadline = monotonicNanoseconds()
+            let inFlight = ShutdownNotice.count(sessions.count, "connection", "connections") + " in flight"
+            guard drain.begin(on: signal, letting: inFlight, timeout: options.drainTimeout, log: options.log) else {
                 continue
             }
-            let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
-            options.log("ferry: \(name): no longer accepting; letting \(sessions.count) connection(s) in flight finish"
-                        + " (up to \(Int(options.drainTimeout)) s)")
             try? watchListeners(false)
             for listener in listeners { close(listener.fd) }
             listenerDescriptors = []
             acceptResumeTime = 0
-            drainDeadline = monotonicNanoseconds() + max(options.drainTimeout, 0.001).nanoseconds
         }
     }
 }

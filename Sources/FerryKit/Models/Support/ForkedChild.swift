@@ -1,7 +1,7 @@
 import CFerry
 import Glibc
 
-/// The first steps of a child forked by the fork and prefork-accept models.
+/// The first steps of a child forked by the fork, prefork-accept and prefork-pass models.
 enum ForkedChild {
     /// Leaves signal handling to the parent. SIGINT and SIGTERM are ignored — the
     /// parent decides when a child stops, so a Ctrl-C reaching the whole process

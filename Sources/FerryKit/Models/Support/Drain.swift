@@ -1,0 +1,23 @@
+/// The shutdown every model shares: the first SIGINT or SIGTERM starts a drain —
+/// no new connections, the ones in flight may finish — bounded by the drain timeout;
+/// a second signal ends it at once.
+struct Drain {
+    /// Monotonic time (ns) at which the drain ends; 0 while serving.
+    private(set) var deadline: UInt64 = 0
+
+    var isDraining: Bool { deadline != 0 }
+    var hasExpired: Bool { isDraining && monotonicNanoseconds() >= deadline }
+
+    /// Returns true when `signal` starts the drain (the caller then stops accepting),
+    /// false for a second signal, which ends the drain now.
+    mutating func begin(on signal: Int32, letting what: String, timeout: Double, log: (String) -> Void) -> Bool {
+        if isDraining {
+            log(ShutdownNotice.secondSignal)
+            deadline = monotonicNanoseconds()
+            return false
+        }
+        log(ShutdownNotice.draining(signal, what: what, drainTimeout: timeout))
+        deadline = ShutdownNotice.deadline(after: timeout)
+        return true
+    }
+}
