@@ -43,9 +43,6 @@ public final class Epoll {
 public extension UInt32 {
     static let epollIn = UInt32(EPOLLIN.rawValue)
     static let epollOut = UInt32(EPOLLOUT.rawValue)
-    static let epollError = UInt32(EPOLLERR.rawValue)
-    static let epollHangUp = UInt32(EPOLLHUP.rawValue)
-    static let epollReadHangUp = UInt32(EPOLLRDHUP.rawValue)
     static let epollEdgeTriggered = UInt32(EPOLLET.rawValue)
     static let epollExclusive = UInt32(EPOLLEXCLUSIVE.rawValue)
 }
