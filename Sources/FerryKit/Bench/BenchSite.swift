@@ -9,7 +9,7 @@ struct BenchSite {
     let path: String
 
     init(fileSize: Int) throws {
-        var template = Array("/tmp/ferry-bench-XXXXXX".utf8CString)
+        var template = Array("/tmp/ferry-design-bench-XXXXXX".utf8CString)
         guard let directory = mkdtemp(&template) else { throw SystemError("mkdtemp") }
         root = String(cString: directory)
         config = root + ".toml"
