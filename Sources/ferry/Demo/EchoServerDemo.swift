@@ -44,11 +44,13 @@ enum EchoServerDemo {
         let reachable = ["0.0.0.0", "::"].contains(first.host) ? "127.0.0.1" : first.host
         Console.out("Load it with `ferry client -i \(reachable) -p \(first.port)`;"
                     + " Ctrl-C prints each child's count.")
+        let log: (String) -> Void = { Console.error($0) }
         var options = ModelOptions()
+        options.log = log
         options.workers = workers
         options.maxWorkers = workers
         options.drainTimeout = 10
-        let tallies = try model.run(listeners: listeners, makeHandler: { EchoHandler() }, options: options)
+        let tallies = try model.run(listeners: listeners, makeHandler: { EchoHandler(log: log) }, options: options)
         for tally in tallies {
             // The seed's wording for processes ("child 0"); threads and single-row
             // models ("thread 0", "server", "children") keep their own names.
