@@ -12,8 +12,9 @@ let packageRoot: String = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().path
 
-/// A running `ferry` subcommand whose output is collected. Stop it with `stop()`;
-/// the deinit kills it if a test forgot, so no test leaves a process behind.
+/// A running `ferry` subcommand (or another `executable`) whose output is collected.
+/// Stop it with `stop()`; the deinit kills it if a test forgot, so no test leaves a
+/// process behind.
 final class FerryProcess {
     let process = Process()
     let stdout: PipeCollector
@@ -24,8 +25,8 @@ final class FerryProcess {
     var output: String { String(decoding: stdout.snapshot, as: UTF8.self) }
     var errors: String { String(decoding: stderr.snapshot, as: UTF8.self) }
 
-    init(_ arguments: [String], directory: String? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: ferryBinary)
+    init(_ arguments: [String], directory: String? = nil, executable: String = ferryBinary) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory ?? packageRoot)
         let out = Pipe(), err = Pipe()
