@@ -1,6 +1,5 @@
 import ArgumentParser
 import FerryKit
-import Glibc
 
 struct ClientCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -80,8 +79,6 @@ struct ClientCommand: ParsableCommand {
     }
 
     func run() throws {
-        // A server that resets is a counted failure, not a reason to die.
-        signal(SIGPIPE, SIG_IGN)
         var options = LoadClientOptions()
         options.host = host
         options.port = port
@@ -92,7 +89,7 @@ struct ClientCommand: ParsableCommand {
         options.timeout = timeout
         let report: LoadReport
         do {
-            report = try LoadClient.run(options)
+            report = try LoadClient.run(options, progress: { Console.out($0) }, log: { Console.error($0) })
         } catch {
             Console.error("ferry client: \(error)")
             throw ExitCode(2)

@@ -1,6 +1,5 @@
 import ArgumentParser
 import FerryKit
-import Glibc
 
 /// Where an echo-server demo listens: the csdesign programs' -i HOST -p PORT.
 struct EchoListenOptions: ParsableArguments {
@@ -29,7 +28,6 @@ struct PoolSizeOptions: ParsableArguments {
 /// csdesign document's distribution: "child 0 : 127 times" (or "thread 0 : ...", "server : ...").
 enum EchoServerDemo {
     static func run(_ model: any ServerModel, listen: EchoListenOptions, workers: Int, what: String) throws {
-        signal(SIGPIPE, SIG_IGN)
         let listeners: [Listener]
         do {
             listeners = try Listener.open(host: listen.host, port: listen.port)
