@@ -56,6 +56,18 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("access-log"), help: "Access log: stdout, off, or a file path.")
     var accessLog: String?
 
+    @Option(name: .customLong("max-connections"), help: "Most connections held at once; above it a new one gets 503.")
+    var maxConnections: Int?
+
+    @Option(name: .customLong("keepalive-timeout"), help: "Idle seconds allowed between requests on a connection (0: no keep-alive).")
+    var keepAliveTimeout: Double?
+
+    @Option(name: .customLong("keepalive-requests"), help: "Most requests answered on one connection.")
+    var keepAliveRequests: Int?
+
+    @Flag(name: .customLong("minimal-http10"), help: "Answer every request as HTTP/1.0 with Connection: close, one per connection.")
+    var minimalHTTP10 = false
+
     func validate() throws {
         if copy && sendfile { throw ValidationError("--copy and --sendfile contradict each other; pass one") }
         if directory != nil && root != nil { throw ValidationError("give the directory once: DIR or --root") }
@@ -81,6 +93,10 @@ struct ServeCommand: ParsableCommand {
         if sendfile { settings.bodyMode = .sendfile }
         if noCork { settings.cork = false }
         if noListing { settings.listing = false }
+        if let maxConnections { settings.maxConnections = maxConnections }
+        if let keepAliveTimeout { settings.keepAliveTimeout = keepAliveTimeout }
+        if let keepAliveRequests { settings.keepAliveRequests = keepAliveRequests }
+        if minimalHTTP10 { settings.minimalHTTP10 = true }
         if let accessLog {
             switch accessLog {
             case "stdout": settings.accessLog = .stdout
