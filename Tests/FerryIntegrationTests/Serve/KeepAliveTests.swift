@@ -65,6 +65,19 @@ struct KeepAliveTests {
         #expect(reused >= 4, "wget reused the connection \(reused) times")
     }
 
+    @Test func everyRequestGetsItsOwnAccessLogLine() throws {
+        let marker = UUID().uuidString
+        let client = try RawClient(port: port, receiveTimeout: 10)
+        for number in 1...3 {
+            client.send(get("/a.txt?\(marker)-\(number)"))
+            #expect(client.readResponse().bodyText == "alpha\n")
+        }
+        let logged = { Fixture.server.ferry.output.components(separatedBy: "\n").filter { $0.contains(marker) } }
+        waitUntil(timeout: 5) { logged().count == 3 }
+        #expect(logged().count == 3)
+        #expect(logged().allSatisfy { $0.contains("\" 200 6 ") })
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         let client = try RawClient(port: port, receiveTimeout: 10)
         client.send(get("/a.txt") + get("/b.txt", method: "HEAD") + get("/c.txt", ["Connection: close"]))
