@@ -45,6 +45,7 @@ public struct FileServer {
         options.workers = config.workers
         options.maxWorkers = config.maxWorkers
         options.drainTimeout = config.drainTimeout
+        options.maxConnections = config.maxConnections
         let config = self.config
         let tallies = try model.run(listeners: listeners, makeHandler: {
             HTTPFileHandler(config: config, root: root, extensions: extensions, accessLog: accessLog)

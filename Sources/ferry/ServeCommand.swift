@@ -56,6 +56,18 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("access-log"), help: "Access log: stdout, off, or a file path.")
     var accessLog: String?
 
+    @Option(name: .customLong("max-connections"), help: "Most connections held at once; above it a new one gets 503.")
+    var maxConnections: Int?
+
+    @Option(name: .customLong("keepalive-timeout"), help: "Idle seconds allowed between requests on a connection (0: no keep-alive).")
+    var keepAliveTimeout: Double?
+
+    @Option(name: .customLong("keepalive-requests"), help: "Most requests answered on one connection.")
+    var keepAliveRequests: Int?
+
+    @Flag(name: .customLong("minimal-http10"), help: "Answer every request as HTTP/1.0 with Connection: close, one per connection.")
+    var minimalHTTP10 = false
+
     /// Only what no configuration key judges; the values' ranges are `ConfigSchema`'s,
     /// checked in `run` once flags and file are merged.
     func validate() throws {
@@ -84,6 +96,10 @@ struct ServeCommand: ParsableCommand {
         if sendfile { settings.bodyMode = .sendfile }
         if noCork { settings.cork = false }
         if noListing { settings.listing = false }
+        set(\.maxConnections, maxConnections, key: "server.max_connections", flag: "--max-connections")
+        set(\.keepAliveTimeout, keepAliveTimeout, key: "http.keepalive_timeout", flag: "--keepalive-timeout")
+        set(\.keepAliveRequests, keepAliveRequests, key: "http.keepalive_requests", flag: "--keepalive-requests")
+        if minimalHTTP10 { settings.minimalHTTP10 = true }
         set(\.accessLog, accessLog.map(Self.accessLogTarget), key: "log.access", flag: "--access-log")
         do {
             try settings.validate(models: ModelCatalog.names)

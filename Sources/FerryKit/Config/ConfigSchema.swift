@@ -23,10 +23,14 @@ enum ConfigSchema {
             .text("model", \.model) { _ in nil },  // judged against the caller's list of models
             .integer("backlog", \.backlog, 1...65535),
             .integer("defer_accept", \.deferAcceptSeconds, 0...600),
+            .integer("max_connections", \.maxConnections, 1...1_048_576),
         ]),
         ConfigSection(name: "http", keys: [
             .flag("listing", \.listing),
             .text("server_name", \.serverName, serverNameProblem),
+            .seconds("keepalive_timeout", \.keepAliveTimeout, from: 0, to: 3600),
+            .integer("keepalive_requests", \.keepAliveRequests, 1...1_000_000),
+            .flag("minimal_http10", \.minimalHTTP10),
         ]),
         ConfigSection(name: "body", keys: [
             .choice("mode", \.bodyMode),

@@ -34,10 +34,18 @@ public struct ServerConfig: Equatable {
     public var backlog: Int = 1024
     /// [server] defer_accept: TCP_DEFER_ACCEPT seconds, 0...600, 0 = off.
     public var deferAcceptSeconds: Int = 5
+    /// [server] max_connections: connections held at once; above it a new one gets 503.
+    public var maxConnections: Int = 16_384
     /// [http] listing: answer a directory without index.html with a listing.
     public var listing: Bool = true
     /// [http] server_name: the Server header, 1...64 printable ASCII characters.
     public var serverName: String = "Ferry"
+    /// [http] keepalive_timeout: idle seconds allowed between requests on a connection.
+    public var keepAliveTimeout: Double = 15
+    /// [http] keepalive_requests: most requests answered on one connection.
+    public var keepAliveRequests: Int = 1000
+    /// [http] minimal_http10: every response HTTP/1.0 with Connection: close.
+    public var minimalHTTP10: Bool = false
     /// [body] mode.
     public var bodyMode: BodyMode = .sendfile
     /// [body] cork: TCP_CORK around head and body.

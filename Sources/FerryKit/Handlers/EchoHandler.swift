@@ -66,6 +66,7 @@ final class EchoSession: Session {
                 return .finished
             case .count(let count):
                 remaining = count
+                summary.requests = 1
                 summary.status = 200
             }
         }

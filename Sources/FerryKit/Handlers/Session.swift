@@ -7,6 +7,9 @@ public enum SessionWant: Equatable {
 
 /// What one connection amounted to, for the worker's counters and the parent's tally.
 public struct SessionSummary: Equatable {
+    /// Requests answered on the connection (a persistent one answers many).
+    public var requests = 0
+    /// The last response's status (0: none was sent).
     public var status: Int = 0
     public var bytesViaSendfile: Int64 = 0
     public var bytesViaCopy: Int64 = 0
@@ -38,6 +41,16 @@ public protocol Session: AnyObject {
 
     /// The totals; final once the session has finished.
     var summary: SessionSummary { get }
+
+    /// The server is shutting down. Returns true when the session is idle (between
+    /// requests) and may be closed at once; otherwise it finishes what it is doing,
+    /// answers nothing more, and reports `.finished` as usual.
+    func drain() -> Bool
+}
+
+public extension Session {
+    /// A session with no idle state runs to its end.
+    func drain() -> Bool { false }
 }
 
 /// Starts sessions on accepted connections. Each worker process or thread makes its

@@ -2,6 +2,7 @@
 public struct WorkerTally: Equatable {
     public var label: String
     public var connections = 0
+    public var requests = 0
     public var bytesViaSendfile: Int64 = 0
     public var bytesViaCopy: Int64 = 0
     public var bytesFromMemory: Int64 = 0
@@ -10,6 +11,7 @@ public struct WorkerTally: Equatable {
 
     public mutating func add(_ summary: SessionSummary) {
         connections += 1
+        requests += summary.requests
         bytesViaSendfile += summary.bytesViaSendfile
         bytesViaCopy += summary.bytesViaCopy
         bytesFromMemory += summary.bytesFromMemory
@@ -18,6 +20,7 @@ public struct WorkerTally: Equatable {
     /// Adds another worker's counts (for totals).
     public mutating func absorb(_ other: WorkerTally) {
         connections += other.connections
+        requests += other.requests
         bytesViaSendfile += other.bytesViaSendfile
         bytesViaCopy += other.bytesViaCopy
         bytesFromMemory += other.bytesFromMemory
@@ -30,6 +33,9 @@ public struct ModelOptions {
     public var workers = 2
     /// The most a growing pool may reach.
     public var maxWorkers = 2
+    /// Most connections held at once (models that hold many); above it a new one is
+    /// refused (the file server answers 503).
+    public var maxConnections = 16_384
     /// How long in-flight connections may take to finish after SIGINT/SIGTERM.
     public var drainTimeout = 30.0
     /// Where lifecycle messages go (worker replaced, draining, ...).

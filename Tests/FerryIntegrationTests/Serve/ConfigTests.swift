@@ -123,6 +123,9 @@ struct ConfigTests {
         (["--model", "nope"], "--model: unknown model \"nope\""),
         (["--host", ""], "--host: expected a host name or address"),
         (["--access-log", ""], "--access-log: expected \"stdout\", \"off\" or a file path"),
+        (["--max-connections", "0"], "--max-connections: expected an integer from 1 to 1048576, got 0"),
+        (["--keepalive-timeout", "4000"], "--keepalive-timeout: expected a number of seconds from 0"),
+        (["--keepalive-requests", "0"], "--keepalive-requests: expected an integer from 1 to 1000000, got 0"),
     ])
     func flagOutOfRangeNamesTheFlag(_ flags: [String], _ expected: String) throws {
         let ferry = try FerryProcess(["serve", "--port", "0"] + flags + [Fixture.scratch.root])
