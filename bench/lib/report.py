@@ -136,7 +136,8 @@ def _range(stat):
 def _ratio(value, best):
     if value is None or not best:
         return "—"
-    return f"{value / best:.2f}×"
+    ratio = value / best
+    return f"{ratio:,.0f}×" if ratio >= 100 else f"{ratio:.2f}×"
 
 
 def _table(header, rows):

@@ -3,6 +3,7 @@ INTERVAL, first alone (its baseline), then beside ATTACKERS connections that eac
 request line and a Host header and then one more header line every TRICKLE seconds,
 never ending the head (slowloris). One process holds them all on non-blocking sockets."""
 
+import math
 import selectors
 import statistics
 import time
@@ -140,7 +141,8 @@ def _normal_client(loop, port, seconds, interval, timeout):
 
 
 def _percentile(sorted_values, fraction):
-    return sorted_values[min(len(sorted_values) - 1, max(0, int(len(sorted_values) * fraction + 0.5) - 1))]
+    """The nearest-rank percentile: the smallest value at or above FRACTION of them."""
+    return sorted_values[max(0, math.ceil(fraction * len(sorted_values)) - 1)]
 
 
 def _summary(exchanges, total):
