@@ -53,7 +53,7 @@ import Testing
             #expect(alone?["ok"] as? Int ?? 0 > 0, "\(server): the normal client got no answer alone")
             #expect(attacked?["requests"] as? Int ?? 0 > 0, "\(server): no requests beside the attack")
             let states = slow["attack_at_end"] as? [String: Int] ?? [:]
-            let counted = ["open", "connecting", "closed", "reset", "failed", "not started"]
+            let counted = ["open", "answered", "connecting", "closed", "reset", "failed", "not started"]
                 .reduce(0) { $0 + (states[$1] ?? 0) }
             #expect(counted == 50, "\(server): attack connections \(states)")
         }

@@ -320,7 +320,7 @@ def _slow_section(summary, plan):
         if sample is None:
             continue
         if "error" in sample:
-            rows.append([server.name, "ERROR " + sample["error"]] + [""] * 11)
+            rows.append([server.name, "ERROR " + sample["error"]] + [""] * 13)
             continue
         base, attack, end = sample["baseline"], sample["attack"], sample["attack_at_end"]
         rows.append([server.name, num(base["p50_ms"]), num(base["p99_ms"]), num(base["max_ms"]),
@@ -328,18 +328,21 @@ def _slow_section(summary, plan):
                      num(attack["p50_ms"]), num(attack["p99_ms"]), num(attack["max_ms"]),
                      _failures(attack["failures"], attack["failure_kinds"]),
                      _ratio(attack["p99_ms"], base["p99_ms"]),
-                     f"{end['open']:,}", f"{end['closed']:,}" + (f" ({end['answered']:,} answered)"
-                                                              if end["answered"] else ""),
+                     f"{end['open']:,}", f"{end['answered']:,}",
+                     f"{end['closed']:,}" + (f" ({end['closed after an answer']:,} after an answer)"
+                                             if end["closed after an answer"] else ""),
                      f"{end['reset']:,}", f"{end['connecting'] + end['failed'] + end['not started']:,}"])
     out += _table(["server", "alone p50 ms", "p99", "max", "failed", "attacked p50 ms", "p99", "max",
-                   "failed", "p99 × alone", "attack still open", "closed by server", "reset",
-                   "never connected"], rows)
+                   "failed", "p99 × alone", "attack still held", "answered, not closed",
+                   "closed by server", "reset", "never connected"], rows)
     out += ["", f"The normal client opens a new connection every 50 ms for {seconds} s and asks "
             "for the 1 KiB page (2 s timeout; failed: no complete 200 in time, by kind); "
             f"latencies are over the answered requests. The attack: {n:,} connections that each "
             "send `GET /index.html HTTP/1.1` and `Host: x`, then `X-a: b` every 2 s, never ending "
-            "the head; their states are counted when the normal client ends (closed by server: "
-            "an end of stream, after an answer such as a 408 where one came).", ""]
+            "the head; their states are counted when the normal client ends: still held (open, "
+            "nothing received: by the server, or by its kernel's accept queue), answered but not "
+            "closed yet (a 408, say, then a lingering close), closed by the server (an end of "
+            "stream), reset, never connected.", ""]
     skipped = [s.name for s in summary.servers if summary.results.get(s.name, {}).get("slow") is None]
     if skipped:
         out += [f"Not run: {', '.join(skipped)} (see bench/README.md).", ""]
@@ -364,7 +367,7 @@ def _issue8_targets(summary, plan, name="ferry"):
     def compare(target, value, peer, peer_value, higher, unit=""):
         known = value is not None and peer_value is not None
         measured = (f"{num(value)}{unit} vs {peer} {num(peer_value)}{unit} ({_ratio(value, peer_value)})"
-                    if known else f"{num(value)} vs {num(peer_value)}")
+                    if known else f"{num(value)}{unit} vs {peer or 'best peer'} {num(peer_value)}")
         checks.append({"target": target, "measured": measured,
                        "met": (value >= peer_value if higher else value <= peer_value) if known else None})
 
@@ -415,7 +418,8 @@ def _issue8_targets(summary, plan, name="ferry"):
                        "met": idle["held"] == idle["connections"]})
         per, peer = idle.get("pss_bytes_per_connection"), (nginx or {}).get("pss_bytes_per_connection")
         checks.append({"target": f"{i}: memory (Pss) per connection ≤ nginx's",
-                       "measured": f"{num(per, 0)} B vs nginx {num(peer, 0)} B",
+                       "measured": (f"{num(per, 0)} B vs nginx {num(peer, 0)} B" if idle["held"]
+                                    else f"holds none (closed {idle['closed']:,}); nginx {num(peer, 0)} B"),
                        "met": per <= peer if per is not None and peer is not None else None})
     else:
         checks += [{"target": f"{i}: all held", "measured": "—", "met": None},

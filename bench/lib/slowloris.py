@@ -18,12 +18,13 @@ NORMAL_REQUEST = b"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: cl
 WHEEL_SLOTS = 100        # the attack's header lines go out in 100 slices per TRICKLE
 CONNECT_BATCH = 100      # attack connections opened at once, then a 10 ms pause
 RAMP_LIMIT = 5.0         # seconds the attack may take to connect before the client starts
+STATES = ("open", "answered", "connecting", "closed", "reset", "failed")  # and "not started"
 
 
 class Trickler:
-    """One attack connection. state: connecting, open, closed (the server ended it),
-    reset, or failed (the connect did not succeed); answered: the server sent bytes
-    (a 408, say) before closing."""
+    """One attack connection. state: connecting, open, answered (the server sent bytes,
+    a 408 say, and has not closed yet), closed (the server ended it), reset, or failed
+    (the connect did not succeed); answered: the server sent bytes at some time."""
 
     def __init__(self, loop, port):
         self.loop = loop
@@ -38,7 +39,7 @@ class Trickler:
         loop.watch(self.sock, selectors.EVENT_WRITE, self._on_ready)
 
     def send_line(self):
-        if self.state != "open":
+        if self.state not in ("open", "answered"):
             return
         try:
             self.sock.send(ATTACK_LINE)
@@ -67,10 +68,11 @@ class Trickler:
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
-            self._end("reset" if self.state == "open" else "failed")
+            self._end("failed" if self.state == "connecting" else "reset")
             return
         if chunk:
             self.answered = True
+            self.state = "answered"
         else:
             self._end("closed")
 
@@ -101,10 +103,10 @@ class Attack:
 
     def counts(self):
         states = [t.state for t in self.tricklers]
-        found = {state: states.count(state) for state in ("open", "connecting", "closed", "reset",
-                                                          "failed")}
+        found = {state: states.count(state) for state in STATES}
         found["not started"] = self.count - len(self.tricklers)
-        found["answered"] = sum(1 for t in self.tricklers if t.answered)
+        found["closed after an answer"] = sum(1 for t in self.tricklers
+                                              if t.answered and t.state == "closed")
         return found
 
     def close(self):
@@ -170,7 +172,7 @@ def measure(port, attackers, seconds, interval=0.05, timeout=2.0, trickle=2.0):
     """The normal client alone, then beside the attack. Latency percentiles are over
     the answered requests; failures (timeouts, refusals, resets, non-200s) are counted
     apart. attack_at_start / attack_at_end: the attack connections' states when the
-    client started and when it ended (open = still held)."""
+    client started and when it ended (open: still held, unanswered)."""
     loop = Loop()
     attack = Attack(loop, port, attackers, trickle)
     try:
