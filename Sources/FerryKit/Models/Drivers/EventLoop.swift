@@ -33,7 +33,7 @@ protocol ReadinessBackend: AnyObject {
     func wait(timeoutMilliseconds: Int32, into ready: inout [Int32]) throws
 }
 
-/// One process serving many sessions at once (UNP 6.8; the seed's select server and
+/// One process serving many sessions at once (UNP 6.8; csdesign's select server and
 /// its roadmap's poll and epoll). Each connection is a non-blocking socket and a
 /// `Session`; the loop calls `advance()` when the socket is ready for what the
 /// session waits for, so no connection ever blocks another.
@@ -51,10 +51,6 @@ final class EventLoop<Backend: ReadinessBackend> {
         var interest: Interest
     }
 
-    /// How long accepting pauses after running out of descriptors or memory, so a
-    /// listener that stays readable does not spin the loop.
-    static var acceptPauseSeconds: Double { 0.1 }
-
     private let backend: Backend
     private let listeners: [Listener]
     private let handler: ConnectionHandler
@@ -66,9 +62,8 @@ final class EventLoop<Backend: ReadinessBackend> {
 
     private var listenerDescriptors: Set<Int32>
     private var watchingListeners = false
-    /// When accepting resumes after a pause (0: not paused).
-    private var acceptResumeTime: UInt64 = 0
-    private var acceptFailureLogged = false
+    /// Out of descriptors or memory: the listeners are not watched until it ends.
+    private var backOff = AcceptBackOff()
 
     /// No session's deadline is earlier than this (0: no session has one). Kept as a
     /// lower bound so advancing a session costs O(1); the sessions are scanned only
@@ -108,10 +103,7 @@ final class EventLoop<Backend: ReadinessBackend> {
             }
             let now = monotonicNanoseconds()
             if earliestDeadline != 0 && now >= earliestDeadline { expireSessions(now: now) }
-            if acceptResumeTime != 0 && now >= acceptResumeTime && !drain.isDraining {
-                acceptResumeTime = 0
-                try watchListeners(true)
-            }
+            if backOff.ends(by: now) && !drain.isDraining { try watchListeners(true) }
         }
         if !sessions.isEmpty {
             options.log("ferry: \(sessions.count) connection(s) still open after the drain timeout; closing them")
@@ -123,21 +115,32 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// Until the earliest of: a session deadline, the end of the drain, the end of an
     /// accept pause.
     private func waitTimeout() -> Int32 {
-        let wakeups = [earliestDeadline, drain.deadline, acceptResumeTime].filter { $0 != 0 }
+        let wakeups = [earliestDeadline, drain.deadline, backOff.resumeTime].filter { $0 != 0 }
         guard let first = wakeups.min() else { return -1 }
         return pollTimeout(until: first)
     }
 
     // MARK: accepting
 
-    /// Accepts until the backlog is empty (EAGAIN), starting a session on each.
+    /// Accepts until the backlog is empty (EAGAIN), starting a session on each. Out of
+    /// descriptors or memory, it stops watching the listeners for a moment instead of
+    /// spinning on one that stays readable; sessions that finish meanwhile free some.
     private func acceptConnections(from listener: Listener) {
-        while !drain.isDraining && acceptResumeTime == 0 {
-            guard let (fd, peer) = listener.accept() else {
-                if !acceptFailed(errno) { return }
+        while !drain.isDraining && !backOff.isPaused {
+            let fd: Int32, peer: SocketAddress
+            switch listener.acceptConnection() {
+            case .connection(let connection, let address):
+                (fd, peer) = (connection, address)
+                backOff.accepted(log: options.log)
+            case .retry:
                 continue
+            case .backOff(let code):
+                backOff.pause(after: code, on: listener, log: options.log)
+                try? watchListeners(false)
+                return
+            case .empty, .closed:
+                return
             }
-            acceptFailureLogged = false
             if let reason = backend.refusal(for: fd) {
                 options.log("ferry: \(Backend.name): refusing the connection from \(peer.host): \(reason); closed it")
                 close(fd)
@@ -158,27 +161,6 @@ final class EventLoop<Backend: ReadinessBackend> {
             }
             sessions[fd] = Entry(session: session, interest: interest)
             noteDeadline(of: session)
-        }
-    }
-
-    /// Handles a failed accept(2); returns whether to go on accepting.
-    private func acceptFailed(_ code: Int32) -> Bool {
-        switch code {
-        case EAGAIN:
-            return false
-        case ECONNABORTED, EPROTO, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH:
-            // The connection failed before we took it (accept(2), "Error handling"): skip it.
-            return true
-        default:
-            // Out of descriptors (EMFILE/ENFILE) or memory: the listener stays readable, so
-            // stop watching it for a moment instead of spinning; finished sessions free some.
-            if !acceptFailureLogged {
-                options.log("ferry: \(Backend.name): accept: \(String(cString: strerror(code))); pausing accepts for \(Int(Self.acceptPauseSeconds * 1000)) ms")
-                acceptFailureLogged = true
-            }
-            acceptResumeTime = monotonicNanoseconds() + Self.acceptPauseSeconds.nanoseconds
-            try? watchListeners(false)
-            return false
         }
     }
 
@@ -272,7 +254,6 @@ final class EventLoop<Backend: ReadinessBackend> {
             try? watchListeners(false)
             for listener in listeners { close(listener.fd) }
             listenerDescriptors = []
-            acceptResumeTime = 0
         }
     }
 }
