@@ -7,7 +7,7 @@ import Testing
         let server = try FerryServer()
         defer { server.stop() }
         let result = try run("curl", ["-s", "-i", server.base + "/"])
-        #expect(result.text.hasPrefix("HTTP/1.0 200 OK\r\n"))
+        #expect(result.text.hasPrefix("HTTP/1.1 200 OK\r\n"))
         #expect(result.text.contains("<!DOCTYPE html>"))
     }
 }

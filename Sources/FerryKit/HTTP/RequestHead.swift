@@ -47,13 +47,18 @@ public struct RequestHead: Equatable, Sendable {
     public var userAgent: String?
     public var referer: String?
     /// Content-Length > 0 or any Transfer-Encoding: a body follows the head that Ferry
-    /// will not read, so the connection needs a lingering close.
+    /// will not read, so the connection closes (lingering) after the response.
     public var announcesBody: Bool
+    /// The Connection field names `close`.
+    public var asksToClose = false
+    /// The Connection field names `keep-alive` (how an HTTP/1.0 client asks to persist).
+    public var asksToKeepAlive = false
 
     public init(method: HTTPRequest.Method, target: String, version: HTTPVersion, requestLine: String,
                 host: String? = nil, range: String? = nil, ifRange: String? = nil,
                 ifModifiedSince: String? = nil, ifNoneMatch: String? = nil,
-                userAgent: String? = nil, referer: String? = nil, announcesBody: Bool = false) {
+                userAgent: String? = nil, referer: String? = nil, announcesBody: Bool = false,
+                asksToClose: Bool = false, asksToKeepAlive: Bool = false) {
         self.method = method
         self.target = target
         self.version = version
@@ -66,5 +71,14 @@ public struct RequestHead: Equatable, Sendable {
         self.userAgent = userAgent
         self.referer = referer
         self.announcesBody = announcesBody
+        self.asksToClose = asksToClose
+        self.asksToKeepAlive = asksToKeepAlive
+    }
+
+    /// Whether the client wants the connection kept after the response (RFC 9112
+    /// §9.3): HTTP/1.1 unless it says `close`, HTTP/1.0 only when it says `keep-alive`.
+    public var wantsPersistence: Bool {
+        if asksToClose { return false }
+        return version == .http1_1 || asksToKeepAlive
     }
 }

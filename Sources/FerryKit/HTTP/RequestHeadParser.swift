@@ -37,7 +37,10 @@ public enum HeadParseResult: Equatable, Sendable {
 /// Fields Ferry does not use are checked for syntax and dropped. A kept field that
 /// appears several times is joined with ", " (two Range fields then make a list of
 /// ranges, which is ignored; two If-Modified-Since an invalid date, also ignored).
-/// Host must appear at most once, and Content-Length values must agree.
+/// Host must appear at most once. Content-Length must appear at most once with a
+/// single number, and never beside Transfer-Encoding (RFC 9112 §6.3): on a persistent
+/// connection, a head that two readers could frame differently opens the door to
+/// request smuggling, so it is refused.
 public struct RequestHeadParser {
     private let limits: HeadLimits
     /// Start of the line whose end is being looked for.
@@ -50,8 +53,8 @@ public struct RequestHeadParser {
     private var head: RequestHead?
     private var fieldCount = 0
     private var hostCount = 0
-    /// Content-Length as decimal digits without leading zeros ("" is zero); nil if absent.
-    private var contentLength: [UInt8]?
+    private var sawContentLength = false
+    private var sawTransferEncoding = false
     /// The final result, returned again if `parse` is called after it.
     private var result: HeadParseResult?
 
@@ -228,13 +231,23 @@ public struct RequestHeadParser {
             if hostCount > 1 { return Self.badRequest("more than one Host header field") }
             head.host = text
         case "content-length":
-            guard let length = Self.contentLength(value), contentLength == nil || contentLength == length else {
-                return Self.badRequest("invalid Content-Length")
-            }
-            contentLength = length
-            if !length.isEmpty { head.announcesBody = true }
+            if sawContentLength { return Self.badRequest("more than one Content-Length") }
+            guard !value.isEmpty, value.allSatisfy(ASCII.isDigit) else { return Self.badRequest("invalid Content-Length") }
+            if sawTransferEncoding { return Self.badRequest("both Content-Length and Transfer-Encoding") }
+            sawContentLength = true
+            if value.contains(where: { $0 != ASCII.zero }) { head.announcesBody = true }
         case "transfer-encoding":
+            if sawContentLength { return Self.badRequest("both Content-Length and Transfer-Encoding") }
+            sawTransferEncoding = true
             head.announcesBody = true
+        case "connection":
+            for option in value.split(separator: ASCII.comma) {
+                switch Self.lowercasedName(ASCII.trimmingWhitespace(option)) {
+                case "close": head.asksToClose = true
+                case "keep-alive": head.asksToKeepAlive = true
+                default: break
+                }
+            }
         case "range": Self.append(text, to: &head.range)
         case "if-range": Self.append(text, to: &head.ifRange)
         case "if-modified-since": Self.append(text, to: &head.ifModifiedSince)
@@ -260,20 +273,5 @@ public struct RequestHeadParser {
         } else {
             field = value
         }
-    }
-
-    /// A Content-Length value (a number, or a list of equal numbers, RFC 9110 §8.6) as
-    /// digits without leading zeros, so that arbitrarily long numbers compare without
-    /// overflow; nil when invalid.
-    private static func contentLength(_ value: Slice<UnsafeRawBufferPointer>) -> [UInt8]? {
-        var result: [UInt8]?
-        for element in value.split(separator: ASCII.comma, omittingEmptySubsequences: false) {
-            let digits = ASCII.trimmingWhitespace(element)
-            guard !digits.isEmpty, digits.allSatisfy(ASCII.isDigit) else { return nil }
-            let significant = Array(digits.drop { $0 == ASCII.zero })
-            guard result == nil || result == significant else { return nil }
-            result = significant
-        }
-        return result
     }
 }

@@ -1,11 +1,22 @@
 import HTTPTypes
 
-/// An HTTP/1.0 response head. Ferry answers one request per connection, so every head
-/// ends with `Connection: close`.
+/// What a response's `Connection` field says about the connection's fate.
+public enum ConnectionField: Equatable {
+    /// No field: an HTTP/1.1 client assumes the connection stays open.
+    case none
+    /// `Connection: keep-alive`: how an HTTP/1.0 client learns that it stays open.
+    case keepAlive
+    /// `Connection: close`: Ferry closes after this response.
+    case close
+}
+
+/// The status and fields of a response, in the order added. Date, Server,
+/// Content-Length and Connection are written by `serialize`, which knows the version
+/// and the connection's fate only when the response is sent.
 public struct ResponseHead {
     public var status: HTTPResponse.Status
     /// Fields in the order added; names and values are trusted (no CR or LF).
-    private var fields: [(name: String, value: String)] = []
+    public private(set) var fields: [(name: String, value: String)] = []
 
     public init(status: HTTPResponse.Status) {
         self.status = status
@@ -15,17 +26,16 @@ public struct ResponseHead {
         fields.append((name, value))
     }
 
-    /// "HTTP/1.0 <code> <reason>\r\nDate: ..\r\nServer: ..\r\n<added fields in order>Connection: close\r\n\r\n"
-    /// as bytes, built in one buffer of exactly the right size. Pass `bodyCapacity` to
-    /// make room for a body the caller appends, so that appending does not reallocate.
-    public func serialize(date: String, server: String, bodyCapacity: Int = 0) -> [UInt8] {
-        let statusLine = 9 + 3 + 1 + status.reasonPhrase.utf8.count + 2  // "HTTP/1.0 404 Not Found\r\n"
-        let fixedFields = 6 + date.utf8.count + 2 + 8 + server.utf8.count + 2 + 19 + 2
-        let addedFields = fields.reduce(0) { $0 + $1.name.utf8.count + 2 + $1.value.utf8.count + 2 }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(statusLine + fixedFields + addedFields + bodyCapacity)
+    /// The value of the first field named `name` (case-insensitive), if any.
+    public func value(of name: String) -> String? {
+        fields.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
 
-        bytes += "HTTP/1.0 ".utf8
+    /// Appends "VERSION CODE REASON\r\nDate: ..\r\nServer: ..\r\n<fields in order>
+    /// [Content-Length: N\r\n][Connection: ..\r\n]\r\n" to `bytes`.
+    public func serialize(version: HTTPVersion, contentLength: Int64?, connection: ConnectionField,
+                          date: String, server: String, into bytes: inout [UInt8]) {
+        bytes += version == .http1_1 ? "HTTP/1.1 ".utf8 : "HTTP/1.0 ".utf8
         // Status codes are 0...999 (HTTPResponse.Status checks), always written as three digits.
         let code = status.code
         bytes += [UInt8(code / 100), UInt8(code / 10 % 10), UInt8(code % 10)].map { $0 + ASCII.zero }
@@ -35,9 +45,13 @@ public struct ResponseHead {
         Self.append("Date", date, to: &bytes)
         Self.append("Server", server, to: &bytes)
         for field in fields { Self.append(field.name, field.value, to: &bytes) }
-        bytes += "Connection: close\r\n\r\n".utf8
-        assert(bytes.count == statusLine + fixedFields + addedFields, "ResponseHead size miscounted")
-        return bytes
+        if let contentLength { Self.append("Content-Length", String(contentLength), to: &bytes) }
+        switch connection {
+        case .none: break
+        case .keepAlive: bytes += "Connection: keep-alive\r\n".utf8
+        case .close: bytes += "Connection: close\r\n".utf8
+        }
+        bytes += "\r\n".utf8
     }
 
     private static func append(_ name: String, _ value: String, to bytes: inout [UInt8]) {

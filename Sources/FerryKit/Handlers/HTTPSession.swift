@@ -1,8 +1,9 @@
 import Glibc
 import HTTPTypes
 
-/// One HTTP/1.0 exchange on a non-blocking socket, as a state machine:
-/// read the head → decide the response → send head and body → lingering close.
+/// One HTTP connection on a non-blocking socket, as a state machine:
+/// read a head → decide the response → send head and body → either read the next
+/// head on the same connection (persistent) or close, lingering when input remains.
 final class HTTPSession: Session {
     private enum Phase {
         case readingHead
@@ -11,47 +12,70 @@ final class HTTPSession: Session {
         case finished
     }
 
-    /// When input remains unread after the response, it is drained for at most this
-    /// long and this much, so closing does not send a RST that would destroy the
+    /// When input remains unread after the last response, it is drained for at most
+    /// this long and this much, so closing does not send a RST that would destroy the
     /// response in flight.
     static let lingerSeconds = 2.0
     static let lingerBytes = 1 << 20
     /// Body bytes sent in one `advance` before giving other sessions a turn.
     static let bytesPerTurn = 16 << 20
+    /// Buffers larger than this are released while the connection waits for its next
+    /// request, so an idle connection holds only a small one.
+    static let idleBufferBytes = 4096
 
     let socket: Int32
     private let peer: SocketAddress
-    private unowned let handler: HTTPFileHandler
+    private let settings: HTTPSessionSettings
+    private unowned let context: HTTPWorkerContext
     private var phase = Phase.readingHead
     private(set) var deadline: UInt64
     private(set) var summary = SessionSummary()
+    /// Shutdown began: answer what is in flight, then close.
+    private var draining = false
 
     // Reading
+    /// Bytes received and not yet consumed: the head being read, then whatever
+    /// followed it (the next pipelined request, or a body Ferry does not read).
     private var input: [UInt8] = []
     private var parser: RequestHeadParser
     private var request: RequestHead?
     private var requestLine: String?
-    private var unreadInputRemains = false
+    /// Waiting between requests: the keep-alive timeout runs until a byte arrives.
+    private var idle = false
+    /// The client sent or announced more than heads (a body, a refused head), so the
+    /// connection closes after the response, lingering.
+    private var inputEndsConnection = false
 
     // Sending
     private var response: Response?
-    private var bytesWritten = 0
+    /// Whether the connection stays open after this response.
+    private var persistent = false
+    /// The serialized head, followed by an in-memory body.
+    private var output: [UInt8] = []
+    private var headLength = 0
+    private var outputWritten = 0
+    /// File body bytes of the current response that reached the socket.
+    private var fileBytesSent: Int64 = 0
+    private var sentThisTurn = 0
     private var corked = false
+    private var noDelay = false
     private var useCopy: Bool
     private var copyBuffer: [UInt8] = []
     private var copyPending = 0..<0
     private var lingered = 0
 
-    init(socket: Int32, peer: SocketAddress, handler: HTTPFileHandler) {
+    init(socket: Int32, peer: SocketAddress, settings: HTTPSessionSettings, context: HTTPWorkerContext) {
         self.socket = socket
         self.peer = peer
-        self.handler = handler
-        parser = RequestHeadParser(limits: handler.limits)
-        useCopy = handler.config.bodyMode == .copy
-        deadline = monotonicNanoseconds() + handler.config.headTimeout.nanoseconds
+        self.settings = settings
+        self.context = context
+        parser = RequestHeadParser(limits: settings.limits)
+        useCopy = settings.bodyMode == .copy
+        deadline = monotonicNanoseconds() + settings.headTimeout.nanoseconds
     }
 
     func advance() -> SessionWant {
+        sentThisTurn = 0
         while true {
             let want: SessionWant?
             switch phase {
@@ -66,32 +90,44 @@ final class HTTPSession: Session {
 
     func expire() {
         switch phase {
+        case .readingHead where idle:
+            // A kept connection with no new request: close quietly, as every server does.
+            finish()
         case .readingHead:
             // Best effort: the client is slow, so the 408 page may not fit in its window.
-            let response = handler.responder.error(.requestTimeout, "the request head took too long")
-            let n = response.bytes.withUnsafeBytes { write(socket, $0.baseAddress, $0.count) }
-            self.response = response
-            bytesWritten = max(n, 0)
-            summary.status = response.status
-            summary.bytesFromMemory += Int64(bytesWritten)
+            let timeout = context.responder.error(.requestTimeout, "the request head took too long")
+            start(timeout, persistent: false)
+            let n = output.withUnsafeBytes { write(socket, $0.baseAddress, $0.count) }
+            outputWritten = max(n, 0)
+            summary.bytesFromMemory += Int64(outputWritten)
             finish()
         case .sending:
-            Console.error("ferry: \(peer.host): no send progress for \(Int(handler.config.sendTimeout)) s; closing")
+            context.errorLog("ferry: \(peer.host): no send progress for \(Int(settings.sendTimeout)) s; closing")
             finish()
         case .lingering, .finished:
             finish()
         }
     }
 
-    // MARK: reading the head
+    func drain() -> Bool {
+        draining = true
+        guard phase == .readingHead && input.isEmpty else { return false }
+        finish()
+        return true
+    }
 
-    /// Reads what is available and parses. Returns what to wait for, or nil when the
-    /// phase changed and the session should go on at once.
+    // MARK: reading a head
+
+    /// Parses what has arrived, reading more as needed. Returns what to wait for, or
+    /// nil when the phase changed and the session should go on at once.
     private func readHead() -> SessionWant? {
-        let capacity = handler.limits.requestLineBytes + handler.limits.headerBytes + 4
+        // Bytes already here (pipelined after the previous request) are parsed first.
+        if !input.isEmpty, parseInput() { return nil }
+        let capacity = settings.limits.requestLineBytes + settings.limits.headerBytes + 4
         while true {
-            let n = handler.scratch.withUnsafeMutableBytes { buffer in
-                read(socket, buffer.baseAddress, min(buffer.count, capacity + 1 - input.count))
+            let room = capacity + 1 - input.count
+            let n = context.scratch.withUnsafeMutableBytes { buffer in
+                read(socket, buffer.baseAddress, min(buffer.count, max(room, 1)))
             }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -101,38 +137,81 @@ final class HTTPSession: Session {
             }
             if n == 0 {
                 // The client closed (or half-closed) before a complete head.
-                if input.isEmpty { finish() } else { begin(handler.responder.error(.badRequest, "incomplete request head")) }
+                if input.isEmpty {
+                    finish()
+                } else {
+                    inputEndsConnection = true
+                    start(context.responder.error(.badRequest, "incomplete request head"), persistent: false)
+                }
                 return nil
             }
-            handler.scratch.withUnsafeBytes { input.append(contentsOf: $0[0..<n]) }
-            let result = input.withUnsafeBytes { parser.parse($0) }
-            switch result {
-            case .incomplete:
-                continue
-            case .complete(let head, let consumed):
-                request = head
-                requestLine = head.requestLine
-                unreadInputRemains = consumed < input.count || head.announcesBody
-                begin(handler.responder.respond(to: head))
-                return nil
-            case .failed(let failure, let line):
-                requestLine = line
-                // The head was refused before its end, perhaps: assume more is coming.
-                unreadInputRemains = true
-                begin(handler.responder.error(failure.status, failure.reason))
-                return nil
+            if idle {
+                // The next request has begun: from here its whole head has head_timeout.
+                idle = false
+                deadline = monotonicNanoseconds() + settings.headTimeout.nanoseconds
             }
+            context.scratch.withUnsafeBytes { input.append(contentsOf: $0[0..<n]) }
+            if parseInput() { return nil }
         }
+    }
+
+    /// Runs the parser over `input`; true when it reached a verdict and a response began.
+    private func parseInput() -> Bool {
+        switch input.withUnsafeBytes({ parser.parse($0) }) {
+        case .incomplete:
+            return false
+        case .complete(let head, let consumed):
+            request = head
+            requestLine = head.requestLine
+            input.removeFirst(consumed)
+            if head.announcesBody { inputEndsConnection = true }
+            start(context.responder.respond(to: head), persistent: staysOpen(after: head))
+            return true
+        case .failed(let failure, let line):
+            requestLine = line
+            // The head was refused before its end, perhaps: assume more is coming.
+            inputEndsConnection = true
+            start(context.responder.error(failure.status, failure.reason), persistent: false)
+            return true
+        }
+    }
+
+    /// Whether the connection is kept after answering `head` (RFC 9112 §9.3), within
+    /// Ferry's own limits.
+    private func staysOpen(after head: RequestHead) -> Bool {
+        !settings.minimalHTTP10 && !draining && !inputEndsConnection && head.wantsPersistence
+            && settings.keepAliveTimeout > 0 && summary.requests + 1 < settings.keepAliveRequests
     }
 
     // MARK: sending
 
-    private func begin(_ response: Response) {
+    /// Serializes the head (version and Connection decided now) and begins sending.
+    private func start(_ response: Response, persistent: Bool) {
         self.response = response
-        summary.status = response.status
+        self.persistent = persistent
+        summary.requests += 1
+        summary.status = response.status.code
         phase = .sending
-        deadline = monotonicNanoseconds() + handler.config.sendTimeout.nanoseconds
-        if handler.config.cork && response.file != nil {
+        deadline = monotonicNanoseconds() + settings.sendTimeout.nanoseconds
+
+        // The request's own version (RFC 9110 §6.2 lets a server answer 1.0 in 1.0);
+        // a head refused before it could be read gets HTTP/1.1.
+        let version: HTTPVersion = settings.minimalHTTP10 ? .http1_0 : request?.version ?? .http1_1
+        let connection: ConnectionField
+        if !persistent {
+            connection = .close
+        } else {
+            connection = request?.version == .http1_0 ? .keepAlive : .none
+        }
+        output.removeAll(keepingCapacity: true)
+        response.head.serialize(version: version, contentLength: response.contentLength, connection: connection,
+                                date: context.dates.current(), server: settings.serverName, into: &output)
+        headLength = output.count
+        if case .bytes(let body) = response.body { output += body }
+        outputWritten = 0
+        fileBytesSent = 0
+
+        if settings.cork && response.file != nil {
             // Hold the head until the body's first bytes join it in full segments.
             SocketOptions.setCork(socket, true)
             corked = true
@@ -140,11 +219,10 @@ final class HTTPSession: Session {
     }
 
     private func send() -> SessionWant? {
-        guard let bytes = response?.bytes else { finish(); return nil }
-        // The head (and an in-memory body) first.
-        while bytesWritten < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
-                write(socket, raw.baseAddress! + bytesWritten, raw.count - bytesWritten)
+        // The head (and an in-memory body) first, in one write when it fits.
+        while outputWritten < output.count {
+            let n = output.withUnsafeBytes { raw in
+                write(socket, raw.baseAddress! + outputWritten, raw.count - outputWritten)
             }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -152,20 +230,21 @@ final class HTTPSession: Session {
                 clientWentAway(errno)
                 return nil
             }
-            bytesWritten += n
+            outputWritten += n
             summary.bytesFromMemory += Int64(n)
             madeProgress()
         }
         // Then the file, yielding now and then so an event loop's other clients are
         // not starved by one fast reader of a big file.
-        var sentThisTurn = 0
-        while var body = response?.file, body.length > 0 {
+        while let body = response?.file, body.length > 0 {
             if sentThisTurn >= Self.bytesPerTurn { return .writable }
-            let step = sendStep(&body)
-            response?.file = body
+            var remaining = body
+            let step = sendStep(&remaining)
+            response?.body = .file(remaining)
             switch step {
             case .sent(let n):
                 sentThisTurn += n
+                fileBytesSent += Int64(n)
                 if useCopy { summary.bytesViaCopy += Int64(n) } else { summary.bytesViaSendfile += Int64(n) }
                 uncork()
                 madeProgress()
@@ -175,7 +254,7 @@ final class HTTPSession: Session {
             case .unsupported:
                 useCopy = true
             case .fileEnded:
-                Console.error("ferry: \(peer.host): file shrank while being sent; response cut short")
+                context.errorLog("ferry: \(peer.host): file shrank while being sent; response cut short")
                 finish()
                 return nil
             case .failed(let code):
@@ -183,38 +262,71 @@ final class HTTPSession: Session {
                 return nil
             }
         }
+        return responseSent()
+    }
+
+    /// The whole response is out: log it, then wait for the next request or close.
+    private func responseSent() -> SessionWant? {
         response?.closeFile()
         uncork()
+        logRequest()
+        response = nil
+        if persistent && !draining {
+            awaitNextRequest()
+            // Nothing pipelined: the next request has yet to come, so wait for it
+            // rather than try a read that would only say EAGAIN.
+            return input.isEmpty ? .readable : nil
+        }
         // Lingering close, when the client sent or announced more than the head (a
         // body, pipelined requests) or bytes are waiting now: closing with input unread
         // makes the kernel send a RST that destroys the response in flight. Otherwise
         // close at once, as nginx does: a staged close on every connection costs about
         // a fifth of the small-file request rate (measured with ab -c 32).
-        guard unreadInputRemains || SocketOptions.unreadByteCount(socket) > 0 else {
+        guard inputEndsConnection || !input.isEmpty || SocketOptions.unreadByteCount(socket) > 0 else {
             finish()
             return nil
         }
         shutdown(socket, Int32(SHUT_WR))
         phase = .lingering
         deadline = monotonicNanoseconds() + Self.lingerSeconds.nanoseconds
-        // The client has yet to read the response and close: wait for that rather
-        // than try a read now that would only say EAGAIN.
+        // The client has yet to read the response and close: wait for that.
         return .readable
+    }
+
+    /// Resets the per-request state and reads the next head; bytes that came with the
+    /// last request stay in `input` and are parsed first.
+    private func awaitNextRequest() {
+        if !noDelay {
+            // Later responses may be written while the last segment of an earlier one
+            // is still unacknowledged; Nagle would hold them for the client's delayed
+            // ACK (40 ms). Corking still joins a head to its file body.
+            SocketOptions.setNoDelay(socket, true)
+            noDelay = true
+        }
+        request = nil
+        requestLine = nil
+        parser = RequestHeadParser(limits: settings.limits)
+        phase = .readingHead
+        idle = input.isEmpty
+        let timeout = idle ? settings.keepAliveTimeout : settings.headTimeout
+        deadline = monotonicNanoseconds() + timeout.nanoseconds
+        if output.capacity > Self.idleBufferBytes { output = [] }
+        if input.isEmpty && input.capacity > Self.idleBufferBytes { input = [] }
     }
 
     /// One step of the body through sendfile, or through the copy loop.
     private func sendStep(_ body: inout Response.FileBody) -> BodySender.Step {
         if useCopy {
-            if copyBuffer.isEmpty { copyBuffer = [UInt8](repeating: 0, count: handler.config.copyBufferBytes) }
+            if copyBuffer.isEmpty { copyBuffer = [UInt8](repeating: 0, count: settings.copyBufferBytes) }
             return BodySender.copyStep(socket: socket, file: body.fd, offset: &body.offset, remaining: &body.length,
                                        buffer: &copyBuffer, pending: &copyPending)
         }
         return BodySender.sendfileStep(socket: socket, file: body.fd, offset: &body.offset, remaining: &body.length,
-                                       chunk: handler.config.sendfileChunkBytes)
+                                       chunk: settings.sendfileChunkBytes)
     }
 
     private func madeProgress() {
-        deadline = monotonicNanoseconds() + handler.config.sendTimeout.nanoseconds
+        deadline = monotonicNanoseconds() + settings.sendTimeout.nanoseconds
     }
 
     private func uncork() {
@@ -224,7 +336,7 @@ final class HTTPSession: Session {
     }
 
     private func clientWentAway(_ code: Int32) {
-        Console.error("ferry: \(peer.host): \(String(cString: strerror(code))) after \(summary.bytesSent) bytes")
+        context.errorLog("ferry: \(peer.host): \(String(cString: strerror(code))) after \(summary.bytesSent) bytes")
         finish()
     }
 
@@ -234,7 +346,7 @@ final class HTTPSession: Session {
     /// close that follows does not reset the connection under the response.
     private func linger() -> SessionWant? {
         while lingered < Self.lingerBytes {
-            let n = handler.scratch.withUnsafeMutableBytes { read(socket, $0.baseAddress, $0.count) }
+            let n = context.scratch.withUnsafeMutableBytes { read(socket, $0.baseAddress, $0.count) }
             if n > 0 { lingered += n; continue }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && errno == EAGAIN { return .readable }
@@ -244,21 +356,24 @@ final class HTTPSession: Session {
         return nil
     }
 
-    /// Body bytes that reached the socket: file bytes plus the in-memory body part.
-    private var bodyBytesSent: Int64 {
-        let headLength = (response?.bytes.count ?? 0) - (response?.memoryBodyLength ?? 0)
-        return summary.bytesViaSendfile + summary.bytesViaCopy + Int64(max(0, bytesWritten - headLength))
+    /// One access-log line for the current response, with the body bytes that left.
+    private func logRequest() {
+        let memoryBody = Int64(max(0, outputWritten - headLength))
+        context.accessLog.record(peer: peer, requestLine: requestLine, status: summary.status,
+                                 bytes: fileBytesSent + memoryBody, referer: request?.referer,
+                                 userAgent: request?.userAgent)
     }
 
     private func finish() {
         guard phase != .finished else { return }
         uncork()
-        response?.closeFile()
+        if response != nil {
+            // A response cut short (client gone, timeout, file shrank) is logged too.
+            response?.closeFile()
+            logRequest()
+            response = nil
+        }
         phase = .finished
         deadline = 0
-        if summary.status != 0 {
-            handler.accessLog.record(peer: peer, requestLine: requestLine, status: summary.status,
-                                     bytes: bodyBytesSent, referer: request?.referer, userAgent: request?.userAgent)
-        }
     }
 }

@@ -7,34 +7,24 @@ import HTTPTypes
 final class StaticFileResponder {
     private let root: DocumentRoot
     private let types: ContentTypeResolver
-    private let dates: DateHeaderCache
-    private let serverName: String
     private let listing: Bool
     private var modificationTimes: [Int64: String?] = [:]
 
-    init(root: DocumentRoot, types: ContentTypeResolver, dates: DateHeaderCache, serverName: String, listing: Bool) {
+    init(root: DocumentRoot, types: ContentTypeResolver, listing: Bool) {
         self.root = root
         self.types = types
-        self.dates = dates
-        self.serverName = serverName
         self.listing = listing
     }
 
     /// Methods Ferry knows but does not allow on files (405); any other token is 501.
     private static let knownMethods: Set<String> = ["POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]
 
+    /// The response to `request`. HEAD gets the head GET would get, with no body.
     func respond(to request: RequestHead) -> Response {
-        var response = route(request)
-        if request.method == .head {
-            // HEAD: the same head as GET, never a body.
-            response.bytes.removeLast(response.memoryBodyLength)
-            response.memoryBodyLength = 0
-        }
-        return response
+        route(request, isHead: request.method == .head)
     }
 
-    private func route(_ request: RequestHead) -> Response {
-        let isHead = request.method == .head
+    private func route(_ request: RequestHead, isHead: Bool) -> Response {
         guard request.method == .get || isHead else {
             if Self.knownMethods.contains(request.method.rawValue) {
                 return error(.methodNotAllowed, "\(request.method.rawValue) is not allowed here",
@@ -45,39 +35,38 @@ final class StaticFileResponder {
         let target: TargetPath
         switch RequestTarget.parse(request.target) {
         case .success(let parsed): target = parsed
-        case .failure(let failure): return error(failure.status, failure.reason)
+        case .failure(let failure): return error(failure.status, failure.reason, forHead: isHead)
         }
-        if target.isHidden { return error(.notFound, nil) }
+        if target.isHidden { return error(.notFound, nil, forHead: isHead) }
 
         switch root.open(target.relative) {
         case .failure(let failure):
-            return openFailure(failure)
+            return openFailure(failure, isHead: isHead)
         case .success(let opened) where opened.info.kind == .directory:
             return directory(opened, target: target, request: request, isHead: isHead)
         case .success(let opened) where target.hasTrailingSlash:
             // "/file.txt/" names a directory that is not there, as open(2) would say.
             close(opened.fd)
-            return error(.notFound, nil)
+            return error(.notFound, nil, forHead: isHead)
         case .success(let opened):
             return file(opened, name: target.relative, request: request, isHead: isHead)
         }
     }
 
     /// Errors as small HTML pages (HEAD gets the same head without the page).
-    func error(_ status: HTTPResponse.Status, _ detail: String?, extra: [(String, String)] = []) -> Response {
-        let page = ErrorPage.html(status, detail: detail)
+    func error(_ status: HTTPResponse.Status, _ detail: String?, extra: [(String, String)] = [],
+               forHead: Bool = false) -> Response {
         var head = ResponseHead(status: status)
         for (name, value) in extra { head.add(name, value) }
         head.add("Content-Type", "text/html; charset=utf-8")
-        head.add("Content-Length", String(page.count))
-        return memoryResponse(status, head: head, body: page)
+        return .inMemory(head, ErrorPage.html(status, detail: detail), forHead: forHead)
     }
 
-    private func openFailure(_ failure: OpenFailure) -> Response {
+    private func openFailure(_ failure: OpenFailure, isHead: Bool) -> Response {
         switch failure {
-        case .notFound: return error(.notFound, nil)
-        case .forbidden: return error(.forbidden, nil)
-        case .failed(let code): return error(.internalServerError, String(cString: strerror(code)))
+        case .notFound: return error(.notFound, nil, forHead: isHead)
+        case .forbidden: return error(.forbidden, nil, forHead: isHead)
+        case .failed(let code): return error(.internalServerError, String(cString: strerror(code)), forHead: isHead)
         }
     }
 
@@ -90,22 +79,21 @@ final class StaticFileResponder {
             // The slash form, from the normalized path: never "//host" (an open redirect).
             var location = target.urlPath + "/"
             if let query = target.query { location += "?" + query }
-            return error(.movedPermanently, "moved to \(location)", extra: [("Location", location)])
+            return error(.movedPermanently, "moved to \(location)", extra: [("Location", location)], forHead: isHead)
         }
         let index = target.relative + (target.relative.isEmpty ? [] : [UInt8(ascii: "/")]) + Array("index.html".utf8)
         if case .success(let page) = root.open(index) {
             if page.info.kind == .regular { return file(page, name: index, request: request, isHead: isHead) }
             close(page.fd)
         }
-        guard listing else { return error(.forbidden, "directory listing is off") }
+        guard listing else { return error(.forbidden, "directory listing is off", forHead: isHead) }
         let shownPath = "/" + String(decoding: target.relative, as: UTF8.self) + (target.relative.isEmpty ? "" : "/")
         guard let html = try? DirectoryListing.render(directory: opened.fd, urlPath: shownPath) else {
-            return error(.internalServerError, "cannot list the directory")
+            return error(.internalServerError, "cannot list the directory", forHead: isHead)
         }
         var head = ResponseHead(status: .ok)
         head.add("Content-Type", DirectoryListing.contentType)
-        head.add("Content-Length", String(html.count))
-        return memoryResponse(.ok, head: head, body: html)
+        return .inMemory(head, html, forHead: isHead)
     }
 
     // MARK: files
@@ -123,7 +111,7 @@ final class StaticFileResponder {
             var head = ResponseHead(status: .notModified)
             head.add("ETag", etag)
             if let lastModified { head.add("Last-Modified", lastModified) }
-            return memoryResponse(.notModified, head: head, body: [])
+            return Response(head: head, contentLength: nil, body: .none)
         }
 
         var decision = RangeDecision.full
@@ -134,7 +122,7 @@ final class StaticFileResponder {
             close(opened.fd)
             // "bytes */LEN" tells `wget -c` and `curl -C -` the file is already complete.
             return error(.rangeNotSatisfiable, "the range starts beyond the end of the file",
-                         extra: [("Content-Range", "bytes */\(info.size)")])
+                         extra: [("Content-Range", "bytes */\(info.size)")], forHead: isHead)
         }
 
         let status: HTTPResponse.Status
@@ -153,18 +141,16 @@ final class StaticFileResponder {
         }
         let fileName = name.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? []
         head.add("Content-Type", types.contentType(fileName: fileName, fd: opened.fd, info: info))
-        head.add("Content-Length", String(length))
         if let lastModified { head.add("Last-Modified", lastModified) }
         head.add("ETag", etag)
         head.add("Accept-Ranges", "bytes")
 
-        var response = memoryResponse(status, head: head, body: [])
         if isHead || length == 0 {
             close(opened.fd)
-        } else {
-            response.file = Response.FileBody(fd: opened.fd, offset: offset, length: length)
+            return Response(head: head, contentLength: length, body: .none)
         }
-        return response
+        return Response(head: head, contentLength: length,
+                        body: .file(Response.FileBody(fd: opened.fd, offset: offset, length: length)))
     }
 
     /// Last-Modified for an mtime: formatted once per distinct time, not per request.
@@ -174,11 +160,5 @@ final class StaticFileResponder {
         let text = HTTPDate.format(seconds)
         modificationTimes[seconds] = text
         return text
-    }
-
-    private func memoryResponse(_ status: HTTPResponse.Status, head: ResponseHead, body: [UInt8]) -> Response {
-        var bytes = head.serialize(date: dates.current(), server: serverName, bodyCapacity: body.count)
-        bytes += body
-        return Response(status: status.code, bytes: bytes, memoryBodyLength: body.count, file: nil)
     }
 }
