@@ -65,6 +65,7 @@ final class EchoSession: Session {
                 return .finished
             }
             remaining = count
+            summary.requests = 1
             summary.status = 200
             return .writable
         }

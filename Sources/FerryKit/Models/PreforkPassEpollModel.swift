@@ -63,6 +63,11 @@ final class PreforkPassEpollParent {
     /// Whether the parent is answering new connections with the overload answer.
     private var overloaded = false
 
+    /// How long after the drain deadline the parent kills a worker that has not ended:
+    /// each worker ends its own drain at the deadline, closing what it still holds and
+    /// reporting it, and needs a moment for that.
+    static let killGrace = 0.5
+
     /// Connections accepted per wakeup before the parent reads its workers' reports
     /// again: one full message for each worker.
     private var burstLimit: Int { DescriptorChannel.maxConnectionsPerMessage * max(1, pool.workers.count) }
@@ -97,7 +102,8 @@ final class PreforkPassEpollParent {
         }
         while !(drain.isDraining && !pool.anyAlive) {
             let moreWaiting = !backlogWaiting.isEmpty && !backOff.isPaused && !drain.isDraining
-            let wakeUp: UInt64 = [drain.deadline, backOff.resumeTime].filter { $0 != 0 }.min() ?? 0
+            let killTime = drain.isDraining ? drain.deadline + Self.killGrace.nanoseconds : 0
+            let wakeUp: UInt64 = [killTime, backOff.resumeTime].filter { $0 != 0 }.min() ?? 0
             let timeout = moreWaiting ? 0 : pollTimeout(until: wakeUp)
             for event in try epoll.wait(timeoutMilliseconds: timeout) {
                 switch event.data & ~0xFFFF_FFFF {
@@ -106,8 +112,9 @@ final class PreforkPassEpollParent {
                 default: readReports(from: pool.workers[Int(event.data & 0xFFFF_FFFF)])
                 }
             }
-            if drain.hasExpired { pool.killRemaining() }
-            _ = backOff.ends(by: monotonicNanoseconds())
+            let now = monotonicNanoseconds()
+            if killTime != 0 && now >= killTime { pool.killRemaining() }
+            _ = backOff.ends(by: now)
             if !backOff.isPaused { for index in backlogWaiting { acceptConnections(from: index) } }
         }
         return pool.workers.map(\.tally)

@@ -138,7 +138,7 @@ final class EventLoop<Backend: ReadinessBackend> {
             reportClosed()
         }
         if !sessions.isEmpty {
-            options.log("ferry: \(sessions.count) connection(s) still open after the drain timeout; closing them")
+            options.log("ferry: \(sessions.count) connection(s) still busy after the drain timeout; closing them")
             for fd in Array(sessions.keys) { end(fd) }
             reportClosed()
         }
