@@ -11,8 +11,10 @@ public struct FileServer {
 
     /// Listens, announces the URLs on standard output, serves until SIGINT/SIGTERM,
     /// then prints what each worker did. Throws a `FileServerError` with a one-line
-    /// message when it cannot start.
+    /// message when it cannot start. Establishes the signal state the server depends
+    /// on (`ProcessSignals`) itself.
     public func run() throws {
+        ProcessSignals.establish()
         guard let model = ModelCatalog.model(named: config.model) else {
             throw FileServerError("unknown model '\(config.model)' (known: \(ModelCatalog.names.joined(separator: ", ")))")
         }

@@ -60,7 +60,6 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        signal(SIGPIPE, SIG_IGN)
         var options = DesignBench.Options()
         options.children = n
         options.clients = c

@@ -1,14 +1,13 @@
 import ArgumentParser
 import FerryKit
-import Glibc
 
 struct ClientCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client",
-        abstract: "Load a server: forked children making connections one after another (the seed's client.py).",
+        abstract: "Load a server: forked children making connections one after another (the csdesign document's client.py).",
         discussion: """
             The client forks -c children. Each opens -t connections one after another: it \
-            sends the byte count -b and a newline (the seed's echo protocol), reads the answer \
+            sends the byte count -b and a newline (the echo protocol), reads the answer \
             until the server closes, checks it is exactly -b bytes, and closes. With --http PATH \
             each connection is instead an HTTP/1.0 GET of PATH (with a Host header) that must \
             answer 200 and exactly Content-Length body bytes; -b is then ignored.
@@ -32,7 +31,7 @@ struct ClientCommand: ParsableCommand {
               ferry client -p 8080 -c 5 -t 500 --http /index.html
 
             Echo connections are half-closed (shutdown SHUT_WR) right after the request, so the \
-            client sends the first FIN and the TIME_WAIT states stay on the client, as the seed \
+            client sends the first FIN and the TIME_WAIT states stay on the client, as the csdesign document \
             intends; HTTP connections are not (the server closes first, as HTTP/1.0 servers do). \
             A run that exhausts local ports counts "connect failed" failures.
             """
@@ -80,8 +79,6 @@ struct ClientCommand: ParsableCommand {
     }
 
     func run() throws {
-        // A server that resets is a counted failure, not a reason to die.
-        signal(SIGPIPE, SIG_IGN)
         var options = LoadClientOptions()
         options.host = host
         options.port = port
@@ -92,7 +89,7 @@ struct ClientCommand: ParsableCommand {
         options.timeout = timeout
         let report: LoadReport
         do {
-            report = try LoadClient.run(options)
+            report = try LoadClient.run(options, progress: { Console.out($0) }, log: { Console.error($0) })
         } catch {
             Console.error("ferry client: \(error)")
             throw ExitCode(2)

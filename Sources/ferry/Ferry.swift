@@ -1,5 +1,5 @@
 import ArgumentParser
-import Glibc
+import FerryKit
 
 @main
 struct Ferry: ParsableCommand {
@@ -10,12 +10,9 @@ struct Ferry: ParsableCommand {
     )
 
     static func main() {
-        // A blocked signal mask survives exec: a parent that spawned us from a thread
-        // with SIGTERM blocked (test runners, some supervisors) would otherwise leave
-        // our signal handling deaf. Start from an empty mask.
-        var none = sigset_t()
-        sigemptyset(&none)
-        sigprocmask(SIG_SETMASK, &none, nil)
+        // Every subcommand (servers, client, bench, demos) starts from the same signal
+        // state; the demos that need another set it up themselves.
+        ProcessSignals.establish()
         main(nil)
     }
 }

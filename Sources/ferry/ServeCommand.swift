@@ -72,51 +72,57 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .customLong("minimal-http10"), help: "Answer every request as HTTP/1.0 with Connection: close, one per connection.")
     var minimalHTTP10 = false
 
+    /// Only what no configuration key judges; the values' ranges are `ConfigSchema`'s,
+    /// checked in `run` once flags and file are merged.
     func validate() throws {
         if copy && sendfile { throw ValidationError("--copy and --sendfile contradict each other; pass one") }
         if directory != nil && root != nil { throw ValidationError("give the directory once: DIR or --root") }
-        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535") }
-        if let workers, !(1...1024).contains(workers) { throw ValidationError("--workers must be from 1 to 1024") }
-        if let maxWorkers, !(1...4096).contains(maxWorkers) { throw ValidationError("--max-workers must be from 1 to 4096") }
     }
 
     func run() throws {
-        // A client that disconnects is an EPIPE to log, never a reason to die.
-        signal(SIGPIPE, SIG_IGN)
         var settings = try loadConfig()
-        if let directory = directory ?? root { settings.root = directory }
-        if let host { settings.host = host }
-        if let port { settings.port = port }
-        if let workers {
-            settings.workers = workers
-            settings.maxWorkers = max(settings.maxWorkers, workers)
+        // The flag behind each configuration key a flag set, so an error names the flag.
+        var flagForKey: [String: String] = [:]
+        func set<Value>(_ field: WritableKeyPath<ServerConfig, Value>, _ value: Value?, key: String, flag: String) {
+            guard let value else { return }
+            settings[keyPath: field] = value
+            flagForKey[key] = flag
         }
-        if let maxWorkers { settings.maxWorkers = maxWorkers }
-        if let model { settings.model = model }
+        set(\.root, directory, key: "server.root", flag: "DIR")
+        set(\.root, root, key: "server.root", flag: "--root")
+        set(\.host, host, key: "server.host", flag: "--host")
+        set(\.port, port, key: "server.port", flag: "--port")
+        set(\.workers, workers, key: "server.workers", flag: "--workers")
+        if let workers { settings.maxWorkers = max(settings.maxWorkers, workers) }
+        set(\.maxWorkers, maxWorkers, key: "server.max_workers", flag: "--max-workers")
+        set(\.model, model, key: "server.model", flag: "--model")
         if copy { settings.bodyMode = .copy }
         if sendfile { settings.bodyMode = .sendfile }
         if noCork { settings.cork = false }
         if noListing { settings.listing = false }
-        if let maxConnections { settings.maxConnections = maxConnections }
-        if let keepAliveTimeout { settings.keepAliveTimeout = keepAliveTimeout }
-        if let keepAliveRequests { settings.keepAliveRequests = keepAliveRequests }
+        set(\.maxConnections, maxConnections, key: "server.max_connections", flag: "--max-connections")
+        set(\.keepAliveTimeout, keepAliveTimeout, key: "http.keepalive_timeout", flag: "--keepalive-timeout")
+        set(\.keepAliveRequests, keepAliveRequests, key: "http.keepalive_requests", flag: "--keepalive-requests")
         if minimalHTTP10 { settings.minimalHTTP10 = true }
-        if let accessLog {
-            switch accessLog {
-            case "stdout": settings.accessLog = .stdout
-            case "off": settings.accessLog = .off
-            default: settings.accessLog = .file(accessLog)
-            }
-        }
+        set(\.accessLog, accessLog.map(Self.accessLogTarget), key: "log.access", flag: "--access-log")
         do {
             try settings.validate(models: ModelCatalog.names)
-        } catch {
+        } catch let error as ConfigError {
+            if let key = error.key, let flag = flagForKey[key] { fail("\(flag): \(error.problem)", code: 2) }
             fail("\(error)", code: 2)
         }
         do {
             try FileServer(config: settings).run()
         } catch {
             fail("\(error)", code: (error as? FileServerError)?.exitCode ?? 1)
+        }
+    }
+
+    private static func accessLogTarget(_ value: String) -> AccessLogTarget {
+        switch value {
+        case "stdout": return .stdout
+        case "off": return .off
+        default: return .file(value)
         }
     }
 

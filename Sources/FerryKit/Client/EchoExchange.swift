@@ -1,9 +1,10 @@
-/// The seed document's request: the decimal byte count and a newline; the answer is
-/// exactly that many bytes, then the server closes.
+/// The echo request: the decimal byte count and a newline; the answer is exactly that
+/// many bytes, then the server closes. `3000\n` is what Python's int() takes too, so
+/// servers written the csdesign document's way (one recv, then int()) read it.
 ///
 /// The client half-closes right after the request. Without that, the server, which
 /// closes as soon as it has written, would always send the first FIN and hold every
-/// TIME_WAIT; the seed's client means to keep them on the client.
+/// TIME_WAIT; the csdesign document's client means to keep them on the client.
 final class EchoExchange: Exchange {
     let count: Int
     private let request: [UInt8]

@@ -19,15 +19,16 @@ public struct LoadClientOptions {
     public init() {}
 }
 
-/// The seed document's load client (client.py): fork CHILDREN processes; each opens
+/// The csdesign document's load client (client.py): fork CHILDREN processes; each opens
 /// CONNECTIONS connections one after another, asks for a payload, reads it to the
 /// server's close, and closes. The parent collects each child's report over a pipe
 /// and adds them up. Forks happen before any thread exists; children end with _exit.
 public enum LoadClient {
-    /// Runs the load and returns the totals. Prints "Child N is done" from each child;
-    /// `log` receives what went wrong with a child as a whole (it died, could not fork).
-    public static func run(_ options: LoadClientOptions,
-                           log: (String) -> Void = { Console.error($0) }) throws -> LoadReport {
+    /// Runs the load and returns the totals. Each child hands "Child N is done" to
+    /// `progress` (in the child process); `log` receives what went wrong with a child
+    /// as a whole (it died, could not fork).
+    public static func run(_ options: LoadClientOptions, progress: (String) -> Void,
+                           log: (String) -> Void) throws -> LoadReport {
         let addresses = try SocketAddress.resolve(host: options.host, port: options.port)
         let parentPID = getpid()
         var children: [(pid: pid_t, results: Int32)] = []
@@ -50,7 +51,7 @@ public enum LoadClient {
                 close(ends[0])
                 children.forEach { close($0.results) }
                 runChild(number: number, options: options, addresses: addresses, parentPID: parentPID,
-                         results: ends[1])
+                         results: ends[1], progress: progress)
             }
             close(ends[1])
             guard pid > 0 else {
@@ -90,7 +91,7 @@ public enum LoadClient {
     /// The forked child: makes its connections, says it is done, sends its report to
     /// the parent, and exits.
     private static func runChild(number: Int, options: LoadClientOptions, addresses: [SocketAddress],
-                                 parentPID: pid_t, results: Int32) -> Never {
+                                 parentPID: pid_t, results: Int32, progress: (String) -> Void) -> Never {
         // If the parent dies (killed, or the test harness gives up), so do we.
         ferry_set_parent_death_signal(SIGKILL)
         if getppid() != parentPID { _exit(1) }
@@ -117,7 +118,7 @@ public enum LoadClient {
             }
             report.record(outcome, nanoseconds: end - begin)
         }
-        Console.out("Child \(number) is done")
+        progress("Child \(number) is done")
         _exit(writeFully(results, report.encoded()) ? 0 : 1)
     }
 

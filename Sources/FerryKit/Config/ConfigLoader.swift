@@ -29,7 +29,7 @@ public enum ConfigLoader {
     public static func load(toml: String, origin: String, directory: String, models: [String]) throws -> ServerConfig {
         let document = try parse(toml, origin: origin)
         var config = ServerConfig()
-        if let problem = read(document, into: &config) ?? config.firstProblem(models: models) {
+        if let problem = read(document, into: &config) ?? config.firstProblem(models: models)?.description {
             throw ConfigError("\(origin): \(problem)")
         }
         config.root = ConfigPath.resolve(config.root, against: directory)

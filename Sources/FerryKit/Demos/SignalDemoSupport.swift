@@ -2,8 +2,8 @@ import CFerry
 import Glibc
 
 // What the four signal demos (selsigrace, selfpipe, pselect, signalfd) share: the
-// seed's "PID / Sleep / Wake up" script, a handler installed the way the seed's Python
-// installs one, a descriptor that never becomes readable, and one select call.
+// csdesign document's "PID / Sleep / Wake up" script, a handler installed the way its
+// Python installs one, a descriptor that never becomes readable, and one select call.
 
 enum SignalDemoScript {
     /// "PID: 1234", printed once the demo is ready for SIGUSR1 (handler installed or
@@ -12,10 +12,12 @@ enum SignalDemoScript {
         Console.out("PID: \(getpid())")
     }
 
-    /// "Sleep for 10 secs", the whole time, then "Wake up and block in "select"".
+    /// "Sleep for 10 secs", the whole time, then "Wake up and block in "select"";
+    /// nothing at all for 0 seconds (the csdesign document's selfpipe.py has no sleep).
     /// A handled signal interrupts nanosleep with EINTR; the sleep resumes for what
-    /// is left, as Python's time.sleep does (PEP 475), so the timeline is the seed's.
+    /// is left, as Python's time.sleep does (PEP 475), so the timeline is the document's.
     static func sleep(seconds: Int, thenBlockIn call: String) {
+        if seconds == 0 { return }
         Console.out("Sleep for \(seconds) secs")
         var request = timespec(tv_sec: seconds, tv_nsec: 0)
         var remaining = timespec()

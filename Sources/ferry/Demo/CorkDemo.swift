@@ -1,6 +1,5 @@
 import ArgumentParser
 import FerryKit
-import Glibc
 
 struct CorkDemo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,7 +43,6 @@ struct CorkDemo: ParsableCommand {
     }
 
     func run() throws {
-        signal(SIGPIPE, SIG_IGN)
         let pieces = CorkMeasurement.responsePieces
         Console.out("cork: \(rounds) responses per mode, each \(pieces.count) writes of"
                     + " \(pieces.map(\.count).reduce(0, +)) bytes in all, to a reader process on 127.0.0.1"

@@ -1,8 +1,7 @@
 import ArgumentParser
 import FerryKit
-import Glibc
 
-/// Where an echo-server demo listens: the seed programs' -i HOST -p PORT.
+/// Where an echo-server demo listens: the csdesign programs' -i HOST -p PORT.
 struct EchoListenOptions: ParsableArguments {
     @Option(name: .customShort("i"), help: "Address to listen on.")
     var host = "0.0.0.0"
@@ -15,7 +14,7 @@ struct EchoListenOptions: ParsableArguments {
     }
 }
 
-/// Size of a demo's pool: the seed programs' -n CHILDREN.
+/// Size of a demo's pool: the csdesign programs' -n CHILDREN.
 struct PoolSizeOptions: ParsableArguments {
     @Option(name: .short, help: "Children (processes or threads) in the pool.")
     var n = 10
@@ -26,10 +25,9 @@ struct PoolSizeOptions: ParsableArguments {
 }
 
 /// Runs `model` with the echo handler until Ctrl-C or SIGTERM, then prints the
-/// seed's distribution: "child 0 : 127 times" (or "thread 0 : ...", "server : ...").
+/// csdesign document's distribution: "child 0 : 127 times" (or "thread 0 : ...", "server : ...").
 enum EchoServerDemo {
     static func run(_ model: any ServerModel, listen: EchoListenOptions, workers: Int, what: String) throws {
-        signal(SIGPIPE, SIG_IGN)
         let listeners: [Listener]
         do {
             listeners = try Listener.open(host: listen.host, port: listen.port)
@@ -44,13 +42,15 @@ enum EchoServerDemo {
         let reachable = ["0.0.0.0", "::"].contains(first.host) ? "127.0.0.1" : first.host
         Console.out("Load it with `ferry client -i \(reachable) -p \(first.port)`;"
                     + " Ctrl-C prints each child's count.")
+        let log: (String) -> Void = { Console.error($0) }
         var options = ModelOptions()
+        options.log = log
         options.workers = workers
         options.maxWorkers = workers
         options.drainTimeout = 10
-        let tallies = try model.run(listeners: listeners, makeHandler: { EchoHandler() }, options: options)
+        let tallies = try model.run(listeners: listeners, makeHandler: { EchoHandler(log: log) }, options: options)
         for tally in tallies {
-            // The seed's wording for processes ("child 0"); threads and single-row
+            // The document's wording for processes ("child 0"); threads and single-row
             // models ("thread 0", "server", "children") keep their own names.
             let name = tally.label.hasPrefix("worker ") ? "child" + tally.label.dropFirst("worker".count) : tally.label
             Console.out("\(name) : \(tally.connections) times")

@@ -11,8 +11,9 @@ struct PselectDemo: ParsableCommand {
             atomically. A signal sent earlier stays pending and interrupts pselect (EINTR) \
             the moment it is entered: "Got signal".
 
-            Try: ferry demo pselect --sleep 5, and kill -USR1 PID during the sleep or after \
-            it. Either way one signal is enough.
+            Run it and kill -USR1 PID: it prints "Got signal" and exits (no sleep by \
+            default). To race on purpose: ferry demo pselect --sleep 5, and kill -USR1 PID \
+            during the sleep or after it. Either way one signal is enough.
             """
     )
 

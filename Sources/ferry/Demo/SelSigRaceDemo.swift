@@ -6,7 +6,7 @@ struct SelSigRaceDemo: ParsableCommand {
         commandName: "selsigrace",
         abstract: "The race between a signal handler and select: a signal sent just before select is missed.",
         discussion: """
-            The seed's selsigrace: install a SIGUSR1 handler that only records the signal \
+            The csdesign document's selsigrace: install a SIGUSR1 handler that only records the signal \
             (sigaction, no SA_RESTART), print the PID, sleep, then block in select on a \
             pipe nobody writes, expecting SIGUSR1 to interrupt select with EINTR; only \
             then is the record looked at and "Got signal" printed.
@@ -20,7 +20,7 @@ struct SelSigRaceDemo: ParsableCommand {
             """
     )
 
-    @OptionGroup var timing: SignalSleepOptions
+    @OptionGroup var timing: RaceSleepOptions
 
     func run() throws {
         try SelectSignalRace.run(sleepSeconds: timing.sleep)

@@ -45,7 +45,6 @@ struct SendfileDemo: ParsableCommand {
     }
 
     func run() throws {
-        signal(SIGPIPE, SIG_IGN)
         let source: SendfileMeasurement.Source
         do {
             source = try SendfileMeasurement.open(file)

@@ -11,9 +11,10 @@ struct SignalfdDemo: ParsableCommand {
             any other input, and a read returns its signalfd_siginfo, sender included. \
             Ferry's own servers receive SIGINT, SIGTERM and SIGCHLD this way.
 
-            Try: ferry demo signalfd --sleep 5, and kill -USR1 PID during the sleep or \
-            after it. Either way one signal is enough: "Got signal", then the signal's \
-            number and the PID and uid that sent it.
+            Run it and kill -USR1 PID: it prints "Got signal" and exits (no sleep by \
+            default). To race on purpose: ferry demo signalfd --sleep 5, and kill -USR1 PID \
+            during the sleep or after it. Either way one signal is enough: "Got signal", \
+            then the signal's number and the PID and uid that sent it.
             """
     )
 

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The seed's tricks with signals: a RST and what writing after it does (rst +
+/// The csdesign document's tricks with signals: a RST and what writing after it does (rst +
 /// sigpipe), and waiting for a signal in select with and without a race
 /// (selsigrace, selfpipe, pselect, signalfd). Real processes, real signals. A test
 /// that stops early leaves its process to FerryProcess's deinit, which kills it
@@ -48,6 +48,39 @@ import Testing
         let wake = try #require(result.stdout.range(of: "Wake up and block in"), "\(result.stdout)")
         let got = try #require(result.stdout.range(of: "Got signal"), "\(result.stdout)")
         #expect(wake.upperBound <= got.lowerBound)
+    }
+
+    /// As the csdesign document's selfpipe.py: no sleep by default, so one SIGUSR1 ends
+    /// it at once, whether it comes right after the PID line (it may beat the wait) or
+    /// once the process is asleep in the wait.
+    @Test(arguments: ["selfpipe", "pselect", "signalfd"], [true, false])
+    func raceFreeDemoWaitsAtOnceByDefault(demo: String, sentAtOnce: Bool) throws {
+        let start = Date()
+        let process = try FerryProcess(["demo", demo])
+        try #require(process.waitForOutput("PID: \(process.pid)\n", timeout: 10), "\(process.output)\(process.errors)")
+        if !sentAtOnce {
+            try #require(waitUntil(timeout: 10) { Self.state(of: process.pid) == "S" }, "never blocked")
+        }
+        kill(process.pid, SIGUSR1)
+        let result = process.wait(timeout: 10)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("PID: \(process.pid)\nGot signal\n"), "\(result.stdout)")
+        #expect(!result.stdout.contains("Sleep for"), "\(result.stdout)")
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+
+    /// selsigrace keeps the document's 10-second window by default.
+    @Test func selsigraceSleepsTenSecondsByDefault() throws {
+        let process = try FerryProcess(["demo", "selsigrace"])
+        #expect(process.waitForOutput("Sleep for 10 secs", timeout: 10), "\(process.output)\(process.errors)")
+        process.stop(signal: SIGKILL)
+    }
+
+    /// The state letter in /proc/PID/stat: "R" running, "S" asleep (here: in the wait).
+    static func state(of pid: Int32) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ").first.map(String.init)
     }
 
     @Test func selsigraceMissesASignalSentBeforeSelectAndEndsOnTheNext() throws {

@@ -112,6 +112,39 @@ struct ConfigTests {
         #expect(output.contains("total: 1 connections, 1 requests, 14 bytes via sendfile, 0 bytes via copy"), "\(output)")
     }
 
+    /// A flag's value is held to the key's range in `ConfigSchema`, and the error names
+    /// the flag: one line, exit status 2, nothing served.
+    @Test(arguments: [
+        (["--max-workers", "2000"], "--max-workers: expected an integer from 1 to 1024, got 2000"),
+        (["--workers", "0"], "--workers: expected an integer from 1 to 1024, got 0"),
+        (["--workers", "1025"], "--workers: expected an integer from 1 to 1024, got 1025"),
+        (["--port", "70000"], "--port: expected an integer from 0 to 65535, got 70000"),
+        (["--workers", "4", "--max-workers", "2"], "--max-workers: must be at least workers (4), got 2"),
+        (["--model", "nope"], "--model: unknown model \"nope\""),
+        (["--host", ""], "--host: expected a host name or address"),
+        (["--access-log", ""], "--access-log: expected \"stdout\", \"off\" or a file path"),
+        (["--max-connections", "0"], "--max-connections: expected an integer from 1 to 1048576, got 0"),
+        (["--keepalive-timeout", "4000"], "--keepalive-timeout: expected a number of seconds from 0"),
+        (["--keepalive-requests", "0"], "--keepalive-requests: expected an integer from 1 to 1000000, got 0"),
+    ])
+    func flagOutOfRangeNamesTheFlag(_ flags: [String], _ expected: String) throws {
+        let ferry = try FerryProcess(["serve", "--port", "0"] + flags + [Fixture.scratch.root])
+        let (status, stdout, stderr) = ferry.wait(timeout: 20)
+        #expect(status == 2, "\(flags): exit \(status), \(stderr)")
+        #expect(!stdout.contains("serving"))
+        let lines = stderr.split(separator: "\n")
+        #expect(lines.count == 1, "one line, got: \(stderr)")
+        #expect(lines.first?.hasPrefix("ferry: " + expected) == true, "\(stderr)")
+        #expect(!stderr.contains("[server]") && !stderr.contains("[log]"), "names the flag, not the key: \(stderr)")
+    }
+
+    /// The range is the configuration key's: the file's value is judged the same way,
+    /// and named by its key.
+    @Test func fileValueOutOfRangeNamesTheKey() throws {
+        try expectRefusal("[server]\nmax_workers = 2000\n",
+                          naming: ["[server] max_workers: expected an integer from 1 to 1024, got 2000"])
+    }
+
     /// A document root that does not exist is a clear one-line error, not a crash.
     @Test func missingDocumentRoot() throws {
         let path = Fixture.scratch.at("no-such-directory")

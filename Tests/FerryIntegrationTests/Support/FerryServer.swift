@@ -12,8 +12,9 @@ let packageRoot: String = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().path
 
-/// A running `ferry` subcommand whose output is collected. Stop it with `stop()`;
-/// the deinit kills it if a test forgot, so no test leaves a process behind.
+/// A running `ferry` subcommand (or another `executable`) whose output is collected.
+/// Stop it with `stop()`; the deinit kills it if a test forgot, so no test leaves a
+/// process behind.
 final class FerryProcess {
     let process = Process()
     let stdout: PipeCollector
@@ -24,14 +25,15 @@ final class FerryProcess {
     var output: String { String(decoding: stdout.snapshot, as: UTF8.self) }
     var errors: String { String(decoding: stderr.snapshot, as: UTF8.self) }
 
-    /// `launcher` runs ferry through a program that execs it (`prlimit --nofile=64 --`),
-    /// so `pid` is still ferry's.
-    init(_ arguments: [String], directory: String? = nil, launcher: [String] = []) throws {
+    /// `launcher` runs the executable through a program that execs it (`prlimit
+    /// --nofile=64 --`), so `pid` is still the executable's.
+    init(_ arguments: [String], directory: String? = nil, executable: String = ferryBinary,
+         launcher: [String] = []) throws {
         if let program = launcher.first {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [program] + launcher.dropFirst() + [ferryBinary] + arguments
+            process.arguments = [program] + launcher.dropFirst() + [executable] + arguments
         } else {
-            process.executableURL = URL(fileURLWithPath: ferryBinary)
+            process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
         }
         process.currentDirectoryURL = URL(fileURLWithPath: directory ?? packageRoot)

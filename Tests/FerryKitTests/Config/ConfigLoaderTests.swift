@@ -228,6 +228,17 @@ import Testing
         }
     }
 
+    /// The error says which key, apart from what is wrong, so a command can name the
+    /// flag that set the value instead.
+    @Test func validationErrorsCarryTheKey() throws {
+        var config = ServerConfig()
+        config.maxWorkers = 2000
+        let error = try #require(throws: ConfigError.self) { try config.validate(models: ["prefork-pass"]) }
+        #expect(error.key == "server.max_workers")
+        #expect(error.problem == "expected an integer from 1 to 1024, got 2000")
+        #expect(ConfigError("conf/ferry.toml: line 3: oops").key == nil)
+    }
+
     @Test func defaultWorkersFollowTheCPUCount() {
         let cpus = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         #expect(ServerConfig.defaultWorkers == min(max(cpus, 2), 64))
