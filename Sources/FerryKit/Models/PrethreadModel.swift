@@ -1,6 +1,6 @@
 import Glibc
 
-/// A pool of threads started up front (UNP 30.11 and 30.12; the seed's roadmap),
+/// A pool of threads started up front (UNP 30.11 and 30.12; csdesign's roadmap),
 /// in one of two hand-offs:
 ///
 /// - `.lockedAccept` (UNP 30.11): every pool thread calls accept(2) itself, one at
@@ -70,17 +70,18 @@ public struct PrethreadModel: ServerModel {
             for row in 0..<poolSize {
                 try group.start {
                     let handler = makeHandler()
+                    var backOff = AcceptBackOff()
                     while true {
                         lock.lock()
-                        let attempt = acceptor.next(log: log)
+                        let outcome = acceptor.next(&backOff, log: log)
                         lock.unlock()
-                        switch attempt {
+                        switch outcome {
                         case .connection(let fd, let peer):
                             group.record(BlockingDriver.serve(handler.makeSession(socket: fd, peer: peer)), row: row)
-                        case .nothing:
-                            continue
-                        case .listenerClosed:
+                        case .closed:
                             return
+                        case .empty, .retry, .backOff:
+                            continue
                         }
                     }
                 }
@@ -102,6 +103,7 @@ public struct PrethreadModel: ServerModel {
         // kernel's backlog into this process.
         let queue = ConnectionQueue(capacity: poolSize)
         defer { queue.close() }
+        var backOff = AcceptBackOff()
         for row in 0..<poolSize {
             try group.start {
                 let handler = makeHandler()
@@ -125,7 +127,7 @@ public struct PrethreadModel: ServerModel {
             }
             for listener in listeners where accepting && ready.contains(listener.fd) {
                 while !queue.isFull {
-                    guard case .connection(let fd, let peer) = listener.attemptAccept(log: options.log) else { break }
+                    guard case .connection(let fd, let peer) = listener.acceptWaitingOut(&backOff, log: options.log) else { break }
                     queue.append((fd, peer))
                 }
             }

@@ -1,6 +1,6 @@
 import Glibc
 
-/// One thread per client (UNP 30.10; the seed's roadmap). The main thread polls the
+/// One thread per client (UNP 30.10; csdesign's roadmap). The main thread polls the
 /// listeners, a signal descriptor and the thread group's wake socket; for each
 /// connection it starts a detached pthread that makes its own handler (handlers are
 /// not thread-safe), serves the connection with the blocking driver, adds its
@@ -24,6 +24,7 @@ public struct ThreadPerClientModel: ServerModel {
         let group = try ThreadGroup(rowLabels: ["threads"])
         let threadCap = max(1, options.maxWorkers)
         var stopSignal = SIGTERM
+        var backOff = AcceptBackOff()
         serving: while true {
             let accepting = group.live < threadCap
             let watched = [signals.fd, group.wakeDescriptor] + (accepting ? listeners.map(\.fd) : [])
@@ -35,7 +36,7 @@ public struct ThreadPerClientModel: ServerModel {
             }
             for listener in listeners where accepting && ready.contains(listener.fd) {
                 while group.live < threadCap {
-                    guard case .connection(let fd, let peer) = listener.attemptAccept(log: options.log) else { break }
+                    guard case .connection(let fd, let peer) = listener.acceptWaitingOut(&backOff, log: options.log) else { break }
                     do {
                         try group.start {
                             let handler = makeHandler()
