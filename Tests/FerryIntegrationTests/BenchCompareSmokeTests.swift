@@ -45,9 +45,16 @@ import Testing
         for server in ["ferry", "ferry-epoll", "ferry-classic"] {
             let entry = try #require(summary[server] as? [String: Any])
             let idle = try #require(entry["idle"] as? [String: Any], "\(server): no idle connections")
-            #expect(idle["answered"] as? Int == 200, "\(server): idle connections not all answered")
+            let answered = idle["answered"] as? Int ?? 0
+            if server == "ferry-classic" {
+                // UNP's design: an idle keep-alive connection holds a whole worker, so at
+                // most max_workers (64) are answered; the rest wait in the backlog.
+                #expect(answered > 0 && answered <= 64, "\(server): \(answered) idle connections answered")
+            } else {
+                #expect(answered == 200, "\(server): idle connections not all answered")
+            }
             let held = idle["held"] as? Int ?? -1, closed = idle["closed"] as? Int ?? -1
-            #expect(held >= 0 && held + closed == 200, "\(server): held \(held) + closed \(closed)")
+            #expect(held >= 0 && held + closed == answered, "\(server): held \(held) + closed \(closed)")
             let slow = try #require(entry["slow"] as? [String: Any], "\(server): no slow clients")
             let alone = slow["baseline"] as? [String: Any], attacked = slow["attack"] as? [String: Any]
             #expect(alone?["ok"] as? Int ?? 0 > 0, "\(server): the normal client got no answer alone")
