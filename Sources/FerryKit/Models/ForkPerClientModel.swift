@@ -32,6 +32,8 @@ final class ForkPerClientServer {
     private let handler: ConnectionHandler
     private let options: ModelOptions
     private let signals: SignalDescriptor
+    /// Raised when the drain begins: children close idle keep-alive connections at once.
+    private let stopping: ShutdownBeacon
     /// Children send their ConnectionReport on `reportsIn`; seqpacket keeps each whole.
     private let reportsOut: DescriptorChannel
     private let reportsIn: DescriptorChannel
@@ -46,6 +48,7 @@ final class ForkPerClientServer {
         self.handler = handler
         self.options = options
         signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
+        stopping = try ShutdownBeacon()
         (reportsOut, reportsIn) = try DescriptorChannel.pair()
         SocketOptions.setNonBlocking(reportsOut.fd)
     }
@@ -117,6 +120,7 @@ final class ForkPerClientServer {
         let busy = ShutdownNotice.count(children.count, "busy child", "busy children")
         if drain.begin(on: signal, letting: busy, timeout: options.drainTimeout, log: options.log) {
             listeners.forEach { close($0.fd) }
+            stopping.raise()
         }
     }
 
@@ -141,7 +145,7 @@ final class ForkPerClientServer {
         close(reportsOut.fd)
         ForkedChild.leaveSignalsToParent(signals, parentPID: parentPID, processName: "ferry-child")
         var report = ConnectionReport()
-        report.add(BlockingDriver.serve(handler.makeSession(socket: connection, peer: peer)))
+        report.add(BlockingDriver.serve(handler.makeSession(socket: connection, peer: peer), stopping: stopping.fd))
         try? reportsIn.send(record: report)
         _exit(0)
     }

@@ -31,7 +31,9 @@ public struct IterativeModel: ServerModel {
             // One connection from each ready listener per round, so neither starves.
             for listener in listeners where ready.contains(listener.fd) {
                 guard case .connection(let fd, let peer) = listener.acceptWaitingOut(&backOff, log: options.log) else { continue }
-                tally.add(BlockingDriver.serve(handler.makeSession(socket: fd, peer: peer)))
+                // A pending SIGINT/SIGTERM makes the signal descriptor readable: an idle
+                // keep-alive connection then ends at once and the loop above stops.
+                tally.add(BlockingDriver.serve(handler.makeSession(socket: fd, peer: peer), stopping: signals.fd))
             }
         }
         listeners.forEach { close($0.fd) }

@@ -55,6 +55,8 @@ final class PreforkAcceptParent {
     private let options: ModelOptions
     private let counts: SharedTallyTable
     private let signals: SignalDescriptor
+    /// Raised when the drain begins: children close idle keep-alive connections at once.
+    private let stopping: ShutdownBeacon
     private let parentPID = getpid()
     private let slotCount: Int
     private var children = ChildSupervisor()
@@ -69,6 +71,7 @@ final class PreforkAcceptParent {
         slotCount = max(1, options.workers)
         counts = try SharedTallyTable(slots: slotCount)
         signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
+        stopping = try ShutdownBeacon()
     }
 
     func run() throws -> [WorkerTally] {
@@ -108,6 +111,7 @@ final class PreforkAcceptParent {
     private func beginShutdown(_ signal: Int32) {
         if drain.begin(on: signal, letting: "busy children", timeout: options.drainTimeout, log: options.log) {
             acceptor.stop()
+            stopping.raise()
         }
     }
 
@@ -137,7 +141,7 @@ final class PreforkAcceptParent {
             lock?.unlock()
             switch outcome {
             case .connection(let fd, let peer):
-                counts.add(BlockingDriver.serve(handler.makeSession(socket: fd, peer: peer)), slot: slot)
+                counts.add(BlockingDriver.serve(handler.makeSession(socket: fd, peer: peer), stopping: stopping.fd), slot: slot)
             case .closed:
                 break serving
             case .empty, .retry, .backOff:

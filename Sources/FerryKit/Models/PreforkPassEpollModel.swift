@@ -2,25 +2,17 @@ import Glibc
 
 /// Prefork with descriptor passing to event-driven workers: the file server's default.
 /// The parent alone accepts, as in prefork-pass (UNP 30.9), and passes each connection
-/// with SCM_RIGHTS to the worker holding the fewest live connections; the connections
-/// of one wakeup leave as one message per worker (up to 253 descriptors each). Each
-/// worker runs the epoll `EventLoop` over its channel and every connection it was
-/// given, a non-blocking `Session` each, for the connection's whole life: the head,
-/// the body, the wait between keep-alive requests. Workers report closed connections
-/// in batches (one record per loop iteration that closed any); the parent keeps each
-/// worker's live count from them.
+/// with SCM_RIGHTS to the worker holding the fewest live connections, a burst as one
+/// message per worker. Each worker runs the epoll `EventLoop` over its channel and
+/// every connection it was given, for the connection's whole life, and reports closed
+/// connections in batches.
 ///
-/// The pool is fixed at `workers` (default: one per CPU) and does not grow
-/// (`maxWorkers` does not apply). Growth was prefork-pass's answer to workers held by
-/// slow clients; here a slow or idle client costs a descriptor and a small buffer in
-/// a worker that goes on serving everyone else, and more processes than CPUs would
-/// only add process switches. Above `maxConnections` live connections the parent
-/// itself writes the handler's `overloadAnswer()` (HTTP: 503 with Retry-After) to a
-/// new connection and closes it; the connections held are not disturbed. A worker
-/// that dies is replaced; the connections it held are lost, nothing else. On
-/// SIGINT/SIGTERM the parent closes the listeners and each channel; each worker
-/// closes its idle connections at once and lets responses in flight finish within
-/// `drainTimeout`.
+/// Why: a slow or idle client then costs a descriptor and a small buffer in a worker
+/// that goes on serving everyone else, not a process; so the pool is fixed at
+/// `workers` (one per CPU) and does not grow. Above `maxConnections` the parent writes
+/// the handler's `overloadAnswer()` (HTTP: 503) itself and closes. Shutdown closes
+/// idle connections at once and lets responses in flight finish within
+/// `drainTimeout`. docs/models/prefork-pass-epoll.md has the picture and the numbers.
 public struct PreforkPassEpollModel: ServerModel {
     public static let name = "prefork-pass-epoll"
     public static let startsPool = true

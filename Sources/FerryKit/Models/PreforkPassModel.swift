@@ -41,6 +41,8 @@ final class PreforkPassParent {
     private let options: ModelOptions
     private let epoll: Epoll
     private let signals: SignalDescriptor
+    /// Raised when the drain begins: children close idle keep-alive connections at once.
+    private let stopping: ShutdownBeacon
     private let pool: WorkerPool
     /// Listeners whose backlog may still hold connections because no worker was free
     /// or accepting backed off (their edge-triggered registration will not report
@@ -52,10 +54,8 @@ final class PreforkPassParent {
     private var growthDeadline: UInt64 = 0
 
     /// How long a backlog may wait on a pool in which no worker finishes before the
-    /// pool grows. Growing at once for every connection that finds all workers busy
-    /// would fork dozens of workers for a burst of tiny requests, each done in
-    /// microseconds, and more processes than CPUs cost throughput (measured: 64
-    /// grown workers served a 1 KiB file about a fifth slower than 4).
+    /// pool grows: growing at once would fork dozens of workers for a burst of tiny
+    /// requests, and more processes than CPUs cost throughput (docs/models/prefork-pass.md).
     static let growthDelay = 0.02
 
     init(listeners: [Listener], makeHandler: @escaping HandlerFactory, options: ModelOptions) throws {
@@ -63,10 +63,12 @@ final class PreforkPassParent {
         self.options = options
         epoll = try Epoll()
         signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
+        let stopping = try ShutdownBeacon()
+        self.stopping = stopping
         try epoll.add(signals.fd, events: .epollIn, token: Token.signals)
         pool = WorkerPool(epoll: epoll, signals: signals, tokenBase: Token.workerBase,
                           parentOnly: listeners.map(\.fd), log: options.log) { _, channel in
-            Self.serveHandoffs(on: channel, handler: makeHandler())
+            Self.serveHandoffs(on: channel, handler: makeHandler(), stopping: stopping)
         }
     }
 
@@ -198,6 +200,7 @@ final class PreforkPassParent {
             close($0.fd)
         }
         backlogWaiting.removeAll()
+        stopping.raise()
         // An idle worker's next receive returns end of stream and it exits; a busy one
         // exits after its current connection.
         pool.stopPassing()
@@ -206,11 +209,12 @@ final class PreforkPassParent {
     // MARK: the worker process
 
     /// The worker's loop: one connection at a time, a report after each.
-    private static func serveHandoffs(on channel: DescriptorChannel, handler: ConnectionHandler) -> Never {
+    private static func serveHandoffs(on channel: DescriptorChannel, handler: ConnectionHandler,
+                                      stopping: ShutdownBeacon) -> Never {
         while let (peer, descriptor) = try? channel.receive(Handoff.self) {
             guard let connection = descriptor else { continue }
             var report = ConnectionReport()
-            report.add(BlockingDriver.serve(handler.makeSession(socket: connection, peer: peer)))
+            report.add(BlockingDriver.serve(handler.makeSession(socket: connection, peer: peer), stopping: stopping.fd))
             if (try? channel.send(record: report)) == nil { break }
         }
         _exit(0)

@@ -22,6 +22,8 @@ public struct ThreadPerClientModel: ServerModel {
                     options: ModelOptions) throws -> [WorkerTally] {
         let signals = try SignalDescriptor([SIGINT, SIGTERM])
         let group = try ThreadGroup(rowLabels: ["threads"])
+        // Raised when the drain begins: threads close idle keep-alive connections at once.
+        let stopping = try ShutdownBeacon()
         let threadCap = max(1, options.maxWorkers)
         var stopSignal = SIGTERM
         var backOff = AcceptBackOff()
@@ -41,7 +43,7 @@ public struct ThreadPerClientModel: ServerModel {
                         try group.start {
                             let handler = makeHandler()
                             let session = handler.makeSession(socket: fd, peer: peer)
-                            group.record(BlockingDriver.serve(session), row: 0)
+                            group.record(BlockingDriver.serve(session, stopping: stopping.fd), row: 0)
                         }
                     } catch {
                         options.log("ferry: cannot start a thread for a connection from \(peer): \(error); closing it")
@@ -53,6 +55,7 @@ public struct ThreadPerClientModel: ServerModel {
         options.log(ShutdownNotice.draining(stopSignal, what: ShutdownNotice.count(group.live, "busy thread", "busy threads"),
                                             drainTimeout: options.drainTimeout))
         listeners.forEach { close($0.fd) }
+        stopping.raise()
         _ = group.waitForAll(until: ShutdownNotice.deadline(after: options.drainTimeout),
                              signals: signals, log: options.log)
         return group.tallies
