@@ -1,5 +1,6 @@
 import ArgumentParser
 import FerryKit
+import FerryLab
 import Glibc
 
 struct SigpipeDemo: ParsableCommand {
