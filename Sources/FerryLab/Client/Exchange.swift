@@ -1,6 +1,6 @@
 import FerryKit
 
-/// What one connection of the load client says and what it expects back: the seed's
+/// What one connection of the load client says and what it expects back: csdesign's
 /// echo request (`EchoExchange`) or an HTTP/1.0 GET (`HTTPExchange`). Each child makes
 /// one and runs it on every connection it opens.
 protocol Exchange: AnyObject {

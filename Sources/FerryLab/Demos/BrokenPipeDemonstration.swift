@@ -1,14 +1,14 @@
 import FerryKit
 import Glibc
 
-/// The seed's sigpipe.py, done three ways, each on a fresh connection to a server
+/// The csdesign document's sigpipe.py, done three ways, each on a fresh connection to a server
 /// that answers with a RST (`ferry demo rst`).
 ///
 /// What Linux does once the RST has arrived: the connection's pending error
 /// (ECONNRESET) is reported once, by the first read or write; every write after that
 /// fails with EPIPE and, unless SIGPIPE is ignored (or MSG_NOSIGNAL is used), the
 /// kernel first sends the writer SIGPIPE, whose default action kills it.
-///   1. read, then write with SIGPIPE at its default (the seed's order): the read
+///   1. read, then write with SIGPIPE at its default (csdesign's order): the read
 ///      gets ECONNRESET, the write kills the writing process with SIGPIPE.
 ///   2. the same with SIGPIPE ignored: the write fails with EPIPE, "Broken pipe".
 ///   3. write before reading, SIGPIPE at its default: the first write reports the
@@ -25,7 +25,7 @@ public enum BrokenPipeDemonstration {
                     + " answers each with a RST")
 
         Console.out("")
-        Console.out("1. read, then write, with SIGPIPE at its default action (the seed's sigpipe.py)")
+        Console.out("1. read, then write, with SIGPIPE at its default action (csdesign's sigpipe.py)")
         var connection = try connectAndAwaitReset(host: host, port: port)
         Console.out("read: \(describe(readOnce(connection)))")
         writeInChild(connection, attempts: 1)
@@ -53,7 +53,7 @@ public enum BrokenPipeDemonstration {
         case failed(Int32)
     }
 
-    /// One read(2), as the seed's s.recv(1024).
+    /// One read(2), as csdesign's s.recv(1024).
     static func readOnce(_ fd: Int32) -> Outcome {
         var buffer = [UInt8](repeating: 0, count: 1024)
         while true {
@@ -63,7 +63,7 @@ public enum BrokenPipeDemonstration {
         }
     }
 
-    /// One write(2) of "hello", as the seed's s.send('hello').
+    /// One write(2) of "hello", as csdesign's s.send('hello').
     static func writeHello(_ fd: Int32) -> Outcome {
         let hello = Array("hello".utf8)
         while true {
@@ -73,7 +73,7 @@ public enum BrokenPipeDemonstration {
         }
     }
 
-    /// "[Errno 104] Connection reset by peer", as the seed's Python prints it.
+    /// "[Errno 104] Connection reset by peer", as csdesign's Python prints it.
     static func describe(_ outcome: Outcome) -> String {
         switch outcome {
         case .failed(let code): return "[Errno \(code)] \(String(cString: strerror(code)))"

@@ -2,7 +2,7 @@ import CFerry
 import FerryKit
 import Glibc
 
-/// `ferry demo herd`: the seed's thundering herd, counted. N preforked children
+/// `ferry demo herd`: csdesign's thundering herd, counted. N preforked children
 /// wait for connections on one listening socket (or, with SO_REUSEPORT, on one
 /// socket each, all on the same port) in one of five ways; the parent connects in
 /// small bursts and the children count, in shared memory, every return from their
@@ -293,7 +293,7 @@ public enum HerdMeasurement {
                 + " caused (one is the wait it is ended in). sleeps/conn near 1 means one child woke per connection;"
                 + " near the number of children means all of them did.",
             "blocking accept: Linux queues accept(2) waiters as exclusive and wakes one per connection, in"
-                + " turn: the herd the seed describes for this design is gone.",
+                + " turn: the herd the csdesign document describes for this design is gone.",
             "select, epoll: every child (every epoll instance) is on the listener's wait queue and all are"
                 + " woken for each connection: the herd, in the sleeps. Most of it stays inside the kernel:"
                 + " select and epoll_wait re-check the listener before returning and go back to sleep if the"

@@ -2,7 +2,7 @@ import CFerry
 import FerryKit
 import Glibc
 
-/// pselect(2), the first alternative the seed names: race-free by blocking.
+/// pselect(2), the first alternative the csdesign document names: race-free by blocking.
 ///
 /// SIGUSR1 stays blocked except inside pselect, which installs a mask without it
 /// and waits as one atomic step. A signal sent earlier (during the sleep) stays

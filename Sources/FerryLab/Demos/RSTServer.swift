@@ -1,7 +1,7 @@
 import FerryKit
 import Glibc
 
-/// The seed's rstserver.py: an iterative server that answers every connection with a
+/// The csdesign document's rstserver.py: an iterative server that answers every connection with a
 /// TCP RST. It accepts, sets SO_LINGER {on, 0} and closes: with a zero linger time,
 /// close(2) discards the connection at once and sends a RST instead of a FIN.
 public enum RSTServer {

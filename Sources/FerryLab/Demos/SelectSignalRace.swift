@@ -2,13 +2,13 @@ import CFerry
 import FerryKit
 import Glibc
 
-/// The seed's selsigrace.py: the race between a signal handler and select(2).
+/// The csdesign document's selsigrace.py: the race between a signal handler and select(2).
 ///
 /// The handler is installed, the program sleeps, then blocks in select on a
 /// descriptor that never becomes ready, expecting a SIGUSR1 to interrupt it. A
 /// SIGUSR1 that arrives before select is entered (here: during the sleep) runs the
-/// handler, which records it (the seed's GOT_SIGNAL flag; a count here, kept by
-/// ferry_demo_count_signal), but as in the seed the record is looked at only after
+/// handler, which records it (csdesign's GOT_SIGNAL flag; a count here, kept by
+/// ferry_demo_count_signal), but as in the csdesign document the record is looked at only after
 /// select fails with EINTR, and select has nothing to return for: the signal is
 /// missed. Only a second SIGUSR1, arriving while select blocks, interrupts it and
 /// "Got signal" is printed.

@@ -2,7 +2,7 @@ import CFerry
 import FerryKit
 import Glibc
 
-/// The seed's selfpipe.py: the self-pipe trick, in the document's five steps.
+/// The csdesign document's selfpipe.py: the self-pipe trick, in the document's five steps.
 ///
 /// The handler writes a byte to a pipe whose read end is in select's read set. A
 /// signal that arrives before select is entered leaves that byte in the pipe, so

@@ -1,7 +1,7 @@
 import FerryKit
 import Glibc
 
-/// `ferry demo sendfile FILE`: the seed's "Need for Speed" section measured. FILE
+/// `ferry demo sendfile FILE`: csdesign's "Need for Speed" section measured. FILE
 /// goes to a reader process on 127.0.0.1 once with sendfile(2) and once with a
 /// read(2)/write(2) loop through a user-space buffer, several times each.
 ///

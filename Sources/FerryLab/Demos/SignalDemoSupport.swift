@@ -51,7 +51,7 @@ func installHandler(_ signal: Int32, _ handler: @escaping @convention(c) (Int32)
 }
 
 /// A pipe whose write end this process holds and never writes: its read end never
-/// becomes readable, so a select on it waits until a signal interrupts it. The seed
+/// becomes readable, so a select on it waits until a signal interrupts it. The csdesign document
 /// selects on stdin instead, which is readable at once when stdin is /dev/null (a
 /// test, nohup, a service manager) and would end the demo before any signal.
 struct IdlePipe {

@@ -2,7 +2,7 @@ import CFerry
 import FerryKit
 import Glibc
 
-/// signalfd(2), the second alternative the seed names (Linux only): the signal is
+/// signalfd(2), the second alternative the csdesign document names (Linux only): the signal is
 /// blocked and becomes a readable descriptor, so select waits for it like for any
 /// other input and no handler ever runs.
 ///
