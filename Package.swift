@@ -1,13 +1,12 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Three layers, each allowed to see only the one below it:
+// Three layers, each seeing only the targets below it:
 //   FerryKit  the file server: sockets, HTTP, files, handlers, concurrency models, config.
 //   FerryLab  the csdesign document's lab on top of it: signal and measurement demos,
 //             the load client, the design bench. The server never imports it.
 //   ferry     the executable: argument parsing and wiring of both.
-// What the lab and the executable need from the server and nobody else does is
-// `package`, not `public`.
+// A server symbol that only the lab or the executable needs is `package`, not `public`.
 //
 // The Swift targets are compiled in the Swift 5 language mode on purpose: Ferry is a
 // forking, single-threaded-by-design server whose signal state and per-process globals
