@@ -1,9 +1,16 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// FerryKit is compiled in the Swift 5 language mode on purpose: Ferry is a forking,
-// single-threaded-by-design server whose signal state and per-process globals are
-// process-local, which Swift 6's data-race checking cannot express without noise.
+// Three layers, each seeing only the targets below it:
+//   FerryKit  the file server: sockets, HTTP, files, handlers, concurrency models, config.
+//   FerryLab  the csdesign document's lab on top of it: signal and measurement demos,
+//             the load client, the design bench. The server never imports it.
+//   ferry     the executable: argument parsing and wiring of both.
+// A server symbol that only the lab or the executable needs is `package`, not `public`.
+//
+// The Swift targets are compiled in the Swift 5 language mode on purpose: Ferry is a
+// forking, single-threaded-by-design server whose signal state and per-process globals
+// are process-local, which Swift 6's data-race checking cannot express without noise.
 let package = Package(
     name: "Ferry",
     products: [
@@ -29,6 +36,14 @@ let package = Package(
                 "CMagic",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .target(
+            name: "FerryLab",
+            dependencies: [
+                "FerryKit",
+                "CFerry",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
@@ -37,6 +52,7 @@ let package = Package(
             name: "ferry",
             dependencies: [
                 "FerryKit",
+                "FerryLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
@@ -44,6 +60,11 @@ let package = Package(
         .testTarget(
             name: "FerryKitTests",
             dependencies: ["FerryKit"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
+            name: "FerryLabTests",
+            dependencies: ["FerryLab"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(

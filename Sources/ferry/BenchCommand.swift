@@ -1,5 +1,6 @@
 import ArgumentParser
 import FerryKit
+import FerryLab
 import Glibc
 
 struct BenchCommand: ParsableCommand {
@@ -7,7 +8,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure every server design side by side: the classic table, on this machine.",
         discussion: """
-            Runs each design of the seed document and its roadmap as its own server \
+            Runs each design of the csdesign document and its roadmap as its own server \
             (`ferry demo MODEL` for the echo protocol, `ferry serve --model MODEL` for HTTP) \
             under `ferry client`, and prints one table per workload: the server's CPU time \
             (user + system, its own and its children's, from wait4), the same minus the \

@@ -1,5 +1,5 @@
 /// Byte classes of HTTP syntax (RFC 9110 §5.6), shared by the parsers in this folder.
-enum ASCII {
+package enum ASCII {
     static let tab = UInt8(ascii: "\t")
     static let lf = UInt8(ascii: "\n")
     static let cr = UInt8(ascii: "\r")
@@ -15,7 +15,7 @@ enum ASCII {
         byte == space || byte == tab
     }
 
-    static func isDigit(_ byte: UInt8) -> Bool {
+    package static func isDigit(_ byte: UInt8) -> Bool {
         byte >= zero && byte <= UInt8(ascii: "9")
     }
 
@@ -40,7 +40,7 @@ enum ASCII {
     }
 
     /// `bytes` with leading and trailing SP/HTAB removed.
-    static func trimmingWhitespace<Bytes: BidirectionalCollection>(_ bytes: Bytes) -> Bytes.SubSequence
+    package static func trimmingWhitespace<Bytes: BidirectionalCollection>(_ bytes: Bytes) -> Bytes.SubSequence
     where Bytes.Element == UInt8 {
         guard let first = bytes.firstIndex(where: { !isWhitespace($0) }),
               let last = bytes.lastIndex(where: { !isWhitespace($0) }) else {

@@ -17,7 +17,7 @@ public struct SystemError: Error, CustomStringConvertible, Equatable {
 
 /// Returns `result`, or throws the current errno as a `SystemError` when it is -1.
 @discardableResult
-func check(_ result: Int32, _ operation: @autoclosure () -> String) throws -> Int32 {
+package func check(_ result: Int32, _ operation: @autoclosure () -> String) throws -> Int32 {
     if result == -1 { throw SystemError(operation()) }
     return result
 }

@@ -19,7 +19,7 @@ struct ForkDemo: ParsableCommand {
             """
     )
 
-    /// The seed's server01 forks without limit; this cap only keeps a runaway client
+    /// The csdesign document's server01 forks without limit; this cap only keeps a runaway client
     /// from filling the process table.
     static let childCap = 1024
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FerryKit
+import FerryLab
 import Glibc
 
 struct HerdDemo: ParsableCommand {
@@ -7,7 +8,7 @@ struct HerdDemo: ParsableCommand {
         commandName: "herd",
         abstract: "Count the thundering herd: children waiting on one listening socket five ways.",
         discussion: """
-            The seed says that when children all block in accept on the same socket, \
+            The csdesign document says that when children all block in accept on the same socket, \
             every one wakes for each connection. This counts it. N children wait on a \
             listener on 127.0.0.1 in blocking accept, in select, in epoll (level-triggered, \
             each child its own epoll instance on the shared listener), in epoll with \

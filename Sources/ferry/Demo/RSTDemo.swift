@@ -1,12 +1,13 @@
 import ArgumentParser
 import FerryKit
+import FerryLab
 
 struct RSTDemo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rst",
         abstract: "An iterative server that answers every connection with a TCP RST (SO_LINGER {on, 0}).",
         discussion: """
-            The seed's rstserver: accept a connection, set SO_LINGER to {on, 0 seconds}, \
+            The csdesign document's rstserver: accept a connection, set SO_LINGER to {on, 0 seconds}, \
             close it. With a zero linger time close(2) throws the connection away and sends \
             a RST instead of the usual FIN. One line per connection: "sent RST to \
             127.0.0.1:5555". Runs until Ctrl-C or SIGTERM.
@@ -19,7 +20,7 @@ struct RSTDemo: ParsableCommand {
     )
 
     @Option(name: .customShort("i"),
-            help: ArgumentHelp("Address to listen on. 127.0.0.1 by default, as the seed binds localhost: a server that resets every connection belongs on loopback, not on a public interface.",
+            help: ArgumentHelp("Address to listen on. 127.0.0.1 by default, as csdesign's rstserver binds localhost: a server that resets every connection belongs on loopback, not on a public interface.",
                                valueName: "host"))
     var host = "127.0.0.1"
 

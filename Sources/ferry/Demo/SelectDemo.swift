@@ -9,7 +9,7 @@ struct SelectDemo: ParsableCommand {
             No children and no threads: one loop waits in select(2) on the listening \
             socket, every connection and a signalfd at once, and serves whichever is ready. \
             A connection that cannot take its whole answer at once waits in the write set \
-            and resumes where it stopped (the seed's version writes blocking and admits it \
+            and resumes where it stopped (csdesign's version writes blocking and admits it \
             cheats), so one slow reader never holds up the others.
 
             An fd_set holds descriptors 0 to FD_SETSIZE-1 (1023); setting a higher one \

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FerryKit
+import FerryLab
 
 struct SelfPipeDemo: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FerryKit
+import FerryLab
 import Glibc
 
 struct SendfileDemo: ParsableCommand {
@@ -7,7 +8,7 @@ struct SendfileDemo: ParsableCommand {
         commandName: "sendfile",
         abstract: "Send a file to a local reader with sendfile(2) and with a read/write loop; compare time and CPU.",
         discussion: """
-            The seed's "Need for Speed" section, measured. FILE goes to a reader process \
+            The csdesign document's "Need for Speed" section, measured. FILE goes to a reader process \
             on 127.0.0.1 (it reads and discards) with sendfile, which moves page-cache \
             pages to the socket inside the kernel, and with a read/write loop that copies \
             every byte into a user-space buffer and back. The file is read once first, \
@@ -31,7 +32,7 @@ struct SendfileDemo: ParsableCommand {
     @Argument(help: "The file to send: a regular file, such as one made with `truncate -s 1G /tmp/big`.")
     var file: String
 
-    @Option(help: "Buffer size in bytes for the read/write loop (the seed used 4096).")
+    @Option(help: "Buffer size in bytes for the read/write loop (the csdesign document used 4096).")
     var buffer = 64 * 1024
 
     @Option(help: "Runs of each mode; the median is reported.")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FerryKit
+import FerryLab
 
 struct SignalfdDemo: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FerryKit
+import FerryLab
 import Glibc
 
 struct SigpipeDemo: ParsableCommand {
@@ -7,10 +8,10 @@ struct SigpipeDemo: ParsableCommand {
         commandName: "sigpipe",
         abstract: "Writes to a connection reset by the peer: ECONNRESET, then SIGPIPE or EPIPE.",
         discussion: """
-            The seed's sigpipe client, run against `ferry demo rst`. Each case opens a fresh \
+            The csdesign document's sigpipe client, run against `ferry demo rst`. Each case opens a fresh \
             connection and waits (poll, up to 5 s) until the server's RST has arrived:
 
-              1. read, then write, SIGPIPE at its default action (the seed's order): the \
+              1. read, then write, SIGPIPE at its default action (csdesign's order): the \
             read fails with "[Errno 104] Connection reset by peer"; the write, made in a \
             child process, kills that child with SIGPIPE: "child N was killed by signal 13 \
             (Broken pipe)".

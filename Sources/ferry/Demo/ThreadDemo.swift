@@ -4,7 +4,7 @@ import FerryKit
 struct ThreadDemo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thread",
-        abstract: "One thread per client in one process (the seed's roadmap).",
+        abstract: "One thread per client in one process (csdesign's roadmap).",
         discussion: """
             The main thread accepts each connection and starts a detached pthread for it; the \
             thread answers and ends. SIGINT and SIGTERM are blocked before the first thread \

@@ -216,7 +216,7 @@ struct ProcessTests {
         let copy = flags == ["--copy"]
         #expect(total.hasPrefix("total: 4 connections, 4 requests, \(copy ? 0 : 18) bytes via sendfile, \(copy ? 18 : 0) bytes via copy, "),
                 "\(total)")
-        // One line per worker before the total, in the seed's "child N : X times" spirit.
+        // One line per worker before the total, in csdesign's "child N : X times" spirit.
         let workerLines = stdout.split(separator: "\n").filter { $0.hasPrefix("worker ") }
         #expect(workerLines.count >= 2)
         let perWorker = workerLines.compactMap { Int($0.split(separator: " ")[2]) }.reduce(0, +)

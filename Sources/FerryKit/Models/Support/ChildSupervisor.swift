@@ -56,7 +56,7 @@ struct ChildSupervisor {
 }
 
 /// "exited with status 3" / "was killed by signal 9 (Killed)".
-func describeExit(_ status: Int32) -> String {
+package func describeExit(_ status: Int32) -> String {
     let signal = status & 0x7F
     if signal == 0 { return "exited with status \((status >> 8) & 0xFF)" }
     return "was killed by signal \(signal) (\(String(cString: strsignal(signal))))"
