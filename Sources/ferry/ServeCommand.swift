@@ -53,6 +53,9 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .customLong("no-listing"), help: "Answer 403 for directories without index.html.")
     var noListing = false
 
+    @Flag(name: .customLong("no-precompressed"), help: "Never send a file's .br, .zst or .gz sidecar in its place.")
+    var noPrecompressed = false
+
     @Option(name: .customLong("access-log"), help: "Access log: stdout, off, or a file path.")
     var accessLog: String?
 
@@ -96,6 +99,7 @@ struct ServeCommand: ParsableCommand {
         if sendfile { settings.bodyMode = .sendfile }
         if noCork { settings.cork = false }
         if noListing { settings.listing = false }
+        if noPrecompressed { settings.precompressed = false }
         set(\.maxConnections, maxConnections, key: "server.max_connections", flag: "--max-connections")
         set(\.keepAliveTimeout, keepAliveTimeout, key: "http.keepalive_timeout", flag: "--keepalive-timeout")
         set(\.keepAliveRequests, keepAliveRequests, key: "http.keepalive_requests", flag: "--keepalive-requests")

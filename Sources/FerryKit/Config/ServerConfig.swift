@@ -38,6 +38,8 @@ public struct ServerConfig: Equatable {
     public var maxConnections: Int = 16_384
     /// [http] listing: answer a directory without index.html with a listing.
     public var listing: Bool = true
+    /// [http] precompressed: send a file's .br/.zst/.gz sidecar when the client accepts it.
+    public var precompressed: Bool = true
     /// [http] server_name: the Server header, 1...64 printable ASCII characters.
     public var serverName: String = "Ferry"
     /// [http] keepalive_timeout: idle seconds allowed between requests on a connection.

@@ -8,12 +8,15 @@ final class StaticFileResponder {
     private let root: DocumentRoot
     private let types: ContentTypeResolver
     private let listing: Bool
+    /// nil when precompressed sidecars are off.
+    private let sidecars: PrecompressedSidecars?
     private var modificationTimes: [Int64: String?] = [:]
 
-    init(root: DocumentRoot, types: ContentTypeResolver, listing: Bool) {
+    init(root: DocumentRoot, types: ContentTypeResolver, options: ResponderOptions) {
         self.root = root
         self.types = types
-        self.listing = listing
+        listing = options.listing
+        sidecars = options.precompressed ? PrecompressedSidecars(root: root) : nil
     }
 
     /// Methods Ferry knows but does not allow on files (405); any other token is 501.
@@ -99,7 +102,27 @@ final class StaticFileResponder {
     // MARK: files
 
     private func file(_ opened: OpenedFile, name: [UInt8], request: RequestHead, isHead: Bool) -> Response {
-        let info = opened.info
+        // The representation sent: the file itself, or a precompressed sidecar of it.
+        var sent = opened
+        var coding: ContentCoding?
+        var hasSidecar = false
+        if let sidecars {
+            let usable = sidecars.usable(for: name, original: opened.info)
+            hasSidecar = !usable.isEmpty
+            for candidate in AcceptEncoding.preferred(request.acceptEncoding, available: usable) {
+                guard let sidecar = sidecars.open(candidate, for: name, original: opened.info) else { continue }
+                (sent, coding) = (sidecar, candidate)
+                break
+            }
+        }
+        // The original stays open until its type is known (libmagic may read it).
+        defer { if coding != nil { close(opened.fd) } }
+        // Every response for a file with a sidecar varies, the identity one too, so a
+        // cache never hands a gzip body to a client that did not ask for it.
+        let vary: [(String, String)] = hasSidecar ? [("Vary", "Accept-Encoding")] : []
+
+        let info = sent.info
+        // The sidecar's own inode, size and mtime make its tag differ from the original's.
         let etag = EntityTag.make(inode: info.inode, size: info.size, mtimeSeconds: info.modifiedSeconds,
                                   mtimeNanoseconds: info.modifiedNanoseconds)
         // An mtime too extreme to format leaves out Last-Modified instead of failing.
@@ -107,10 +130,11 @@ final class StaticFileResponder {
 
         if Preconditions.isNotModified(ifNoneMatch: request.ifNoneMatch, ifModifiedSince: request.ifModifiedSince,
                                        etag: etag, lastModified: info.modifiedSeconds) {
-            close(opened.fd)
+            close(sent.fd)
             var head = ResponseHead(status: .notModified)
             head.add("ETag", etag)
             if let lastModified { head.add("Last-Modified", lastModified) }
+            for (name, value) in vary { head.add(name, value) }
             return Response(head: head, contentLength: nil, body: .none)
         }
 
@@ -119,38 +143,37 @@ final class StaticFileResponder {
             decision = ByteRange.evaluate(request.range, length: info.size)
         }
         if decision == .unsatisfiable {
-            close(opened.fd)
+            close(sent.fd)
             // "bytes */LEN" tells `wget -c` and `curl -C -` the file is already complete.
             return error(.rangeNotSatisfiable, "the range starts beyond the end of the file",
-                         extra: [("Content-Range", "bytes */\(info.size)")], forHead: isHead)
+                         extra: [("Content-Range", "bytes */\(info.size)")] + vary, forHead: isHead)
         }
 
-        let status: HTTPResponse.Status
         var head: ResponseHead
         let offset: Int64
         let length: Int64
         if case .partial(let start, let count) = decision {
-            status = .partialContent
-            head = ResponseHead(status: status)
+            head = ResponseHead(status: .partialContent)
             head.add("Content-Range", "bytes \(start)-\(start + count - 1)/\(info.size)")
             (offset, length) = (start, count)
         } else {
-            status = .ok
-            head = ResponseHead(status: status)
+            head = ResponseHead(status: .ok)
             (offset, length) = (0, info.size)
         }
         let fileName = name.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? []
-        head.add("Content-Type", types.contentType(fileName: fileName, fd: opened.fd, info: info))
+        head.add("Content-Type", types.contentType(fileName: fileName, fd: opened.fd, info: opened.info))
+        if let coding { head.add("Content-Encoding", coding.rawValue) }
+        for (name, value) in vary { head.add(name, value) }
         if let lastModified { head.add("Last-Modified", lastModified) }
         head.add("ETag", etag)
         head.add("Accept-Ranges", "bytes")
 
         if isHead || length == 0 {
-            close(opened.fd)
+            close(sent.fd)
             return Response(head: head, contentLength: length, body: .none)
         }
         return Response(head: head, contentLength: length,
-                        body: .file(Response.FileBody(fd: opened.fd, offset: offset, length: length)))
+                        body: .file(Response.FileBody(fd: sent.fd, offset: offset, length: length)))
     }
 
     /// Last-Modified for an mtime: formatted once per distinct time, not per request.
