@@ -90,13 +90,22 @@ final class StaticFileResponder {
             close(page.fd)
         }
         guard listing else { return error(.forbidden, "directory listing is off", forHead: isHead) }
-        let shownPath = "/" + String(decoding: target.relative, as: UTF8.self) + (target.relative.isEmpty ? "" : "/")
-        guard let html = try? DirectoryListing.render(directory: opened.fd, urlPath: shownPath) else {
-            return error(.internalServerError, "cannot list the directory", forHead: isHead)
-        }
+        let order = ListingOrder(query: target.query)
+        let rendered: [UInt8]?
         var head = ResponseHead(status: .ok)
-        head.add("Content-Type", DirectoryListing.contentType)
-        return .inMemory(head, html, forHead: isHead)
+        switch ListingFormat.choose(query: target.query, accept: request.accept) {
+        case .html:
+            let shownPath = "/" + String(decoding: target.relative, as: UTF8.self) + (target.relative.isEmpty ? "" : "/")
+            rendered = try? DirectoryListing.render(directory: opened.fd, urlPath: shownPath, order: order)
+            head.add("Content-Type", DirectoryListing.contentType)
+        case .json:
+            rendered = try? DirectoryListingJSON.render(directory: opened.fd, order: order)
+            head.add("Content-Type", DirectoryListingJSON.contentType)
+        }
+        guard let rendered else { return error(.internalServerError, "cannot list the directory", forHead: isHead) }
+        // The same URL is HTML or JSON by the Accept field.
+        head.add("Vary", "Accept")
+        return .inMemory(head, rendered, forHead: isHead)
     }
 
     // MARK: files
