@@ -28,6 +28,7 @@ enum ConfigSchema {
         ConfigSection(name: "http", keys: [
             .flag("listing", \.listing),
             .flag("precompressed", \.precompressed),
+            .text("error_pages", \.errorPages) { _ in nil },  // "" is off; the directory is checked at start
             .text("server_name", \.serverName, serverNameProblem),
             .seconds("keepalive_timeout", \.keepAliveTimeout, from: 0, to: 3600),
             .integer("keepalive_requests", \.keepAliveRequests, 1...1_000_000),

@@ -40,6 +40,11 @@ public struct ServerConfig: Equatable {
     public var listing: Bool = true
     /// [http] precompressed: send a file's .br/.zst/.gz sidecar when the client accepts it.
     public var precompressed: Bool = true
+    /// [http] error_pages: a directory of "404.html", "403.html", ... pages sent with
+    /// those statuses in place of the built-in ones; "" for none.
+    public var errorPages: String = ""
+    /// [[headers]]: response fields set or removed by path, in file order.
+    public var headerRules: [HeaderRule] = []
     /// [http] server_name: the Server header, 1...64 printable ASCII characters.
     public var serverName: String = "Ferry"
     /// [http] keepalive_timeout: idle seconds allowed between requests on a connection.

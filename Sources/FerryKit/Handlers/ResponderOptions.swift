@@ -4,9 +4,15 @@ struct ResponderOptions {
     var listing: Bool
     /// [http] precompressed: serve "NAME.br", "NAME.zst", "NAME.gz" when they exist.
     var precompressed: Bool
+    /// [[headers]].
+    var headerRules: [HeaderRule]
+    /// [http] error_pages: a directory path, "" for none.
+    var errorPages: String
 
     init(_ config: ServerConfig) {
         listing = config.listing
         precompressed = config.precompressed
+        headerRules = config.headerRules
+        errorPages = config.errorPages
     }
 }

@@ -10,6 +10,8 @@ final class StaticFileResponder {
     private let listing: Bool
     /// nil when precompressed sidecars are off.
     private let sidecars: PrecompressedSidecars?
+    private let headerRules: [HeaderRule]
+    private let errorPages: ErrorPages?
     private var modificationTimes: [Int64: String?] = [:]
 
     init(root: DocumentRoot, types: ContentTypeResolver, options: ResponderOptions) {
@@ -17,14 +19,23 @@ final class StaticFileResponder {
         self.types = types
         listing = options.listing
         sidecars = options.precompressed ? PrecompressedSidecars(root: root) : nil
+        headerRules = options.headerRules
+        errorPages = options.errorPages.isEmpty ? nil : ErrorPages(path: options.errorPages)
     }
 
     /// Methods Ferry knows but does not allow on files (405); any other token is 501.
     private static let knownMethods: Set<String> = ["POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]
 
     /// The response to `request`. HEAD gets the head GET would get, with no body.
+    /// The [[headers]] rules apply to whatever is answered for a matching path: 200,
+    /// 206, 304, HEAD, redirects and errors alike.
     func respond(to request: RequestHead) -> Response {
-        route(request, isHead: request.method == .head)
+        var response = route(request, isHead: request.method == .head)
+        if !headerRules.isEmpty, case .success(let target) = RequestTarget.parse(request.target) {
+            let slash = target.hasTrailingSlash && !target.relative.isEmpty ? [ASCII.slash] : []
+            response.head.apply(headerRules, path: [ASCII.slash] + target.relative + slash)
+        }
+        return response
     }
 
     private func route(_ request: RequestHead, isHead: Bool) -> Response {
@@ -56,13 +67,15 @@ final class StaticFileResponder {
         }
     }
 
-    /// Errors as small HTML pages (HEAD gets the same head without the page).
+    /// Errors as small HTML pages (HEAD gets the same head without the page): the
+    /// operator's page for the status from [http] error_pages when there is one.
     func error(_ status: HTTPResponse.Status, _ detail: String?, extra: [(String, String)] = [],
                forHead: Bool = false) -> Response {
         var head = ResponseHead(status: status)
         for (name, value) in extra { head.add(name, value) }
         head.add("Content-Type", "text/html; charset=utf-8")
-        return .inMemory(head, ErrorPage.html(status, detail: detail), forHead: forHead)
+        let custom = status.code >= 400 ? errorPages?.page(for: status.code) : nil
+        return .inMemory(head, custom ?? ErrorPage.html(status, detail: detail), forHead: forHead)
     }
 
     private func openFailure(_ failure: OpenFailure, isHead: Bool) -> Response {
