@@ -44,6 +44,7 @@ enum ConfigSchema {
             .integer("request_line", \.requestLineBytes, 256...1_048_576),
             .integer("header_bytes", \.headerBytes, 1024...1_048_576),
             .integer("header_fields", \.headerFields, 1...10_000),
+            .integer("max_ranges", \.maxRanges, 1...10_000),
             .seconds("head_timeout", \.headTimeout, greaterThan: 0, atMost: 3600),
             .seconds("send_timeout", \.sendTimeout, greaterThan: 0, atMost: 86400),
             .seconds("drain_timeout", \.drainTimeout, from: 0, to: 86400),

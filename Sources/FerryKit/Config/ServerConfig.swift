@@ -67,6 +67,8 @@ public struct ServerConfig: Equatable {
     public var headerBytes: Int = 16_384
     /// [limits] header_fields: most header fields in a request.
     public var headerFields: Int = 100
+    /// [limits] max_ranges: most ranges in one Range field; more gets the whole file.
+    public var maxRanges: Int = ByteRange.defaultMaxRanges
     /// [limits] head_timeout: seconds to receive the request head.
     public var headTimeout: Double = 10
     /// [limits] send_timeout: seconds a send may make no progress.

@@ -8,11 +8,14 @@ struct ResponderOptions {
     var headerRules: [HeaderRule]
     /// [http] error_pages: a directory path, "" for none.
     var errorPages: String
+    /// [limits] max_ranges.
+    var maxRanges: Int
 
     init(_ config: ServerConfig) {
         listing = config.listing
         precompressed = config.precompressed
         headerRules = config.headerRules
         errorPages = config.errorPages
+        maxRanges = config.maxRanges
     }
 }

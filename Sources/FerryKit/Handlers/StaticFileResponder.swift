@@ -11,6 +11,7 @@ final class StaticFileResponder {
     /// nil when precompressed sidecars are off.
     private let sidecars: PrecompressedSidecars?
     private let headerRules: [HeaderRule]
+    private let maxRanges: Int
     private let errorPages: ErrorPages?
     private var modificationTimes: [Int64: String?] = [:]
 
@@ -20,6 +21,7 @@ final class StaticFileResponder {
         listing = options.listing
         sidecars = options.precompressed ? PrecompressedSidecars(root: root) : nil
         headerRules = options.headerRules
+        maxRanges = options.maxRanges
         errorPages = options.errorPages.isEmpty ? nil : ErrorPages(path: options.errorPages)
     }
 
@@ -162,7 +164,7 @@ final class StaticFileResponder {
 
         var decision = RangeDecision.full
         if Preconditions.rangeApplies(ifRange: request.ifRange, etag: etag, lastModified: info.modifiedSeconds) {
-            decision = ByteRange.evaluate(request.range, length: info.size)
+            decision = ByteRange.evaluate(request.range, length: info.size, maxRanges: maxRanges)
         }
         if decision == .unsatisfiable {
             close(sent.fd)
@@ -171,19 +173,33 @@ final class StaticFileResponder {
                          extra: [("Content-Range", "bytes */\(info.size)")] + vary, forHead: isHead)
         }
 
+        let fileName = name.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? []
+        let contentType = types.contentType(fileName: fileName, fd: opened.fd, info: opened.info)
         var head: ResponseHead
-        let offset: Int64
+        var body: Response.Body
         let length: Int64
-        if case .partial(let start, let count) = decision {
+        switch decision {
+        case .partial(let start, let count):
             head = ResponseHead(status: .partialContent)
             head.add("Content-Range", "bytes \(start)-\(start + count - 1)/\(info.size)")
-            (offset, length) = (start, count)
-        } else {
+            head.add("Content-Type", contentType)
+            body = .file(Response.FileBody(fd: sent.fd, offset: start, length: count))
+            length = count
+        case .multiple(let spans):
+            let boundary = MultipartByteranges.makeBoundary()
+            head = ResponseHead(status: .partialContent)
+            head.add("Content-Type", MultipartByteranges.contentType(boundary: boundary))
+            let parts = Response.MultipartBody(
+                fd: sent.fd, segments: MultipartByteranges.segments(spans, length: info.size, contentType: contentType,
+                                                                    boundary: boundary))
+            body = .multipart(parts)
+            length = parts.length
+        case .full, .unsatisfiable:
             head = ResponseHead(status: .ok)
-            (offset, length) = (0, info.size)
+            head.add("Content-Type", contentType)
+            body = .file(Response.FileBody(fd: sent.fd, offset: 0, length: info.size))
+            length = info.size
         }
-        let fileName = name.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? []
-        head.add("Content-Type", types.contentType(fileName: fileName, fd: opened.fd, info: opened.info))
         if let coding { head.add("Content-Encoding", coding.rawValue) }
         for (name, value) in vary { head.add(name, value) }
         if let lastModified { head.add("Last-Modified", lastModified) }
@@ -192,10 +208,9 @@ final class StaticFileResponder {
 
         if isHead || length == 0 {
             close(sent.fd)
-            return Response(head: head, contentLength: length, body: .none)
+            body = .none
         }
-        return Response(head: head, contentLength: length,
-                        body: .file(Response.FileBody(fd: sent.fd, offset: offset, length: length)))
+        return Response(head: head, contentLength: length, body: body)
     }
 
     /// Last-Modified for an mtime: formatted once per distinct time, not per request.
