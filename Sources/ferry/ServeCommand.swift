@@ -5,11 +5,12 @@ import Glibc
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve a directory over HTTP/1.0.",
+        abstract: "Serve a directory over HTTP/1.1 and HTTP/1.0.",
         discussion: """
             The parent process accepts every connection and passes it to an idle preforked \
-            worker over a UNIX socket (SCM_RIGHTS); the worker answers one request and sends \
-            the file with sendfile(2), or with a read/write loop under --copy.
+            worker over a UNIX socket (SCM_RIGHTS); the worker answers its requests (on a \
+            persistent connection when the client asks) and sends files with sendfile(2), or \
+            with a read/write loop under --copy.
 
             Settings come from conf/ferry.toml (or --config FILE) when it exists; flags override \
             it. SIGINT or SIGTERM stops accepting, lets responses in flight finish, and prints \
