@@ -12,25 +12,29 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-ssize_t ferry_send_fd(int channel, int fd, const void *data, size_t len) {
+ssize_t ferry_send_fds(int channel, const int *fds, int count, const void *data, size_t len) {
     struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
     union {
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(sizeof(int) * FERRY_MAX_PASSED_FDS)];
         struct cmsghdr align;
     } control;
     struct msghdr msg;
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    if (fd >= 0) {
-        memset(&control, 0, sizeof(control));
+    if (count < 0 || count > FERRY_MAX_PASSED_FDS) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (count > 0) {
+        memset(&control, 0, CMSG_SPACE(sizeof(int) * count));
         msg.msg_control = control.buf;
-        msg.msg_controllen = sizeof(control.buf);
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * count);
         struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
         cmsg->cmsg_level = SOL_SOCKET;
         cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * count);
+        memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * count);
     }
     ssize_t n;
     do {
@@ -39,30 +43,54 @@ ssize_t ferry_send_fd(int channel, int fd, const void *data, size_t len) {
     return n;
 }
 
-ssize_t ferry_recv_fd(int channel, int *fd_out, void *data, size_t len) {
+ssize_t ferry_recv_fds(int channel, int *fds_out, int max_fds, int *count_out, int *truncated,
+                       void *data, size_t len) {
     struct iovec iov = { .iov_base = data, .iov_len = len };
     union {
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(sizeof(int) * FERRY_MAX_PASSED_FDS)];
         struct cmsghdr align;
     } control;
     struct msghdr msg;
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof(control.buf);
-    *fd_out = -1;
+    if (max_fds > FERRY_MAX_PASSED_FDS) max_fds = FERRY_MAX_PASSED_FDS;
+    if (max_fds > 0) {
+        msg.msg_control = control.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * max_fds);
+    }
+    *count_out = 0;
+    *truncated = 0;
     ssize_t n;
     do {
         n = recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
     } while (n < 0 && errno == EINTR);
     if (n < 0) return n;
+    *truncated = (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) != 0;
     for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS
-            && cmsg->cmsg_len == CMSG_LEN(sizeof(int))) {
-            memcpy(fd_out, CMSG_DATA(cmsg), sizeof(int));
+        if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+        int count = (int)((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (int i = 0; i < count; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(cmsg) + sizeof(int) * i, sizeof(int));
+            if (*count_out < max_fds) {
+                fds_out[(*count_out)++] = fd;
+            } else {
+                close(fd);
+            }
         }
     }
+    return n;
+}
+
+ssize_t ferry_send_fd(int channel, int fd, const void *data, size_t len) {
+    return ferry_send_fds(channel, &fd, fd >= 0 ? 1 : 0, data, len);
+}
+
+ssize_t ferry_recv_fd(int channel, int *fd_out, void *data, size_t len) {
+    int count, truncated;
+    ssize_t n = ferry_recv_fds(channel, fd_out, 1, &count, &truncated, data, len);
+    if (n < 0 || count == 0) *fd_out = -1;
     return n;
 }
 

@@ -18,6 +18,7 @@ public struct FileServer {
         guard let model = ModelCatalog.model(named: config.model) else {
             throw FileServerError("unknown model '\(config.model)' (known: \(ModelCatalog.names.joined(separator: ", ")))")
         }
+        let maxConnections = try Self.fitMaxConnections(config.maxConnections)
         let root: DocumentRoot
         do { root = try DocumentRoot(path: config.root) } catch { throw FileServerError("\(error)") }
         let accessLog: AccessLog
@@ -45,7 +46,7 @@ public struct FileServer {
         options.workers = config.workers
         options.maxWorkers = config.maxWorkers
         options.drainTimeout = config.drainTimeout
-        options.maxConnections = config.maxConnections
+        options.maxConnections = maxConnections
         let config = self.config
         let tallies = try model.run(listeners: listeners, makeHandler: {
             HTTPFileHandler(config: config, root: root, extensions: extensions, accessLog: accessLog)
@@ -53,12 +54,32 @@ public struct FileServer {
         Console.out(Self.report(tallies))
     }
 
+    /// Raises the descriptor limit toward the hard limit and checks that it holds
+    /// `requested` connections. The default is lowered to fit, with one line on
+    /// standard error, so that a machine with a small hard limit still starts; a value
+    /// somebody chose is refused instead.
+    static func fitMaxConnections(_ requested: Int) throws -> Int {
+        let limit = DescriptorLimit.raiseToHardLimit()
+        let fitting = DescriptorLimit.connections(fitting: limit)
+        guard requested > fitting else { return requested }
+        let needed = DescriptorLimit.limit(holding: requested)
+        if requested == ServerConfig().maxConnections {
+            Console.error("ferry: max_connections lowered from \(requested) to \(fitting) to fit the descriptor limit "
+                          + "of \(limit); raise it (ulimit -n \(needed), or LimitNOFILE=\(needed) under systemd) to hold more")
+            return fitting
+        }
+        throw FileServerError("max_connections \(requested) needs a descriptor limit of \(needed), but the hard limit "
+                              + "is \(limit): raise it (ulimit -n \(needed), or LimitNOFILE=\(needed) under systemd) "
+                              + "or lower max_connections to \(fitting)", exitCode: 2)
+    }
+
     /// The exit report: one line per worker and a total, in bytes.
     public static func report(_ tallies: [WorkerTally]) -> String {
         var total = WorkerTally(label: "total")
         tallies.forEach { total.absorb($0) }
         return (tallies + [total]).map { tally in
-            "\(tally.label): \(tally.connections) requests, \(tally.bytesViaSendfile) bytes via sendfile, "
+            "\(tally.label): \(tally.connections) connections, \(tally.requests) requests, "
+                + "\(tally.bytesViaSendfile) bytes via sendfile, "
                 + "\(tally.bytesViaCopy) bytes via copy, \(tally.bytesFromMemory) bytes from memory"
         }.joined(separator: "\n")
     }
@@ -66,5 +87,10 @@ public struct FileServer {
 
 public struct FileServerError: Error, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// 2 for a setting that cannot be honoured (like a bad flag), else 1.
+    public let exitCode: Int32
+    public init(_ description: String, exitCode: Int32 = 1) {
+        self.description = description
+        self.exitCode = exitCode
+    }
 }

@@ -5,12 +5,15 @@ import Glibc
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve a directory over HTTP/1.1 and HTTP/1.0.",
+        abstract: "Serve a directory over HTTP/1.1.",
         discussion: """
-            The parent process accepts every connection and passes it to an idle preforked \
-            worker over a UNIX socket (SCM_RIGHTS); the worker answers its requests (on a \
-            persistent connection when the client asks) and sends files with sendfile(2), or \
-            with a read/write loop under --copy.
+            The parent process accepts every connection and passes it over a UNIX socket \
+            (SCM_RIGHTS) to the preforked worker holding the fewest connections; each worker \
+            runs an epoll loop over all the connections it holds, for their whole life \
+            (keep-alive included), and sends files with sendfile(2), or with a read/write \
+            loop under --copy. Above --max-connections a new connection gets 503. \
+            --model prefork-pass is the classic design (UNP 30.9): one connection at a time \
+            per worker, the pool growing up to --max-workers.
 
             Settings come from conf/ferry.toml (or --config FILE) when it exists; flags override \
             it. SIGINT or SIGTERM stops accepting, lets responses in flight finish, and prints \
@@ -33,10 +36,10 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "TCP port; 0 picks a free port (the printed URL shows it).")
     var port: Int?
 
-    @Option(help: "Worker processes started up front (default: CPUs, at least 2).")
+    @Option(help: "Worker processes started up front (default: one per CPU).")
     var workers: Int?
 
-    @Option(name: .customLong("max-workers"), help: "Most workers the pool grows to when all stay busy (20 ms without one finishing).")
+    @Option(name: .customLong("max-workers"), help: "prefork-pass: most workers the pool grows to when all stay busy (20 ms without one finishing).")
     var maxWorkers: Int?
 
     @Option(help: "Concurrency model: \(ModelCatalog.names.joined(separator: ", ")).")
@@ -126,7 +129,7 @@ struct ServeCommand: ParsableCommand {
         do {
             try FileServer(config: settings).run()
         } catch {
-            fail("\(error)", code: 1)
+            fail("\(error)", code: (error as? FileServerError)?.exitCode ?? 1)
         }
     }
 

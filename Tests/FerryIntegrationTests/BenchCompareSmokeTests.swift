@@ -3,8 +3,8 @@ import Testing
 
 /// bench/compare --smoke against the ferry under test, so the comparison cannot rot:
 /// it writes configs, starts and stops every installed server, runs each workload once on
-/// a 16 MiB file with 1-second wrk runs, and fails on any mismatch, start failure or wrk
-/// error on ferry.
+/// a 16 MiB file with 1-second wrk runs, 200 idle connections and 50 trickling ones, and
+/// fails on any mismatch, start failure or wrk error on ferry.
 @Suite struct BenchCompareSmokeTests {
     @Test func smokeRunMeasuresFerryOnEveryWorkload() throws {
         let out = FileManager.default.temporaryDirectory
@@ -12,17 +12,19 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: out) }
 
         let result = try run(packageRoot + "/bench/compare",
-                             ["--smoke", "--ferry", ferryBinary, "--out", out], timeout: 90)
+                             ["--smoke", "--ferry", ferryBinary, "--out", out], timeout: 180)
         #expect(result.status == 0, "bench/compare --smoke failed: \(result.stderr.suffix(2000))")
         #expect(result.text.contains("| ferry |"))
         #expect(result.text.contains("| ferry-copy |"))
         #expect(result.text.contains("| ferry-epoll |"))
+        #expect(result.text.contains("| ferry-classic |"))
         #expect(result.text.contains("| python |"))
+        #expect(result.text.contains("## targets (issue 8"))
 
         let json = try Data(contentsOf: URL(fileURLWithPath: out + "/compare.json"))
         let record = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
         let summary = try #require(record["summary"] as? [String: Any])
-        for server in ["ferry", "ferry-copy", "ferry-epoll"] {
+        for server in ["ferry", "ferry-copy", "ferry-epoll", "ferry-classic"] {
             let entry = try #require(summary[server] as? [String: Any], "no summary for \(server)")
             let stream = entry["stream"] as? [String: Any]
             let conn = (entry["conn"] as? [String: Any])?["32"] as? [String: Any]
@@ -33,8 +35,37 @@ import Testing
             #expect(median(conn?["cpu_us_per_request"]) != nil, "\(server): no conn CPU")
             #expect(conn?["errors"] as? Int == 0, "\(server): conn errors")
             #expect(median(parallel?["mb_per_s"]) ?? 0 > 0, "\(server): no parallel MB/s")
+            #expect(median(parallel?["opens_per_request"]) != nil, "\(server): no parallel reuse count")
+            let keepalive = entry["keepalive"] as? [String: Any]
+            #expect(median(keepalive?["requests_per_s"]) ?? 0 > 0, "\(server): no keepalive requests/s")
+            #expect(median(keepalive?["opens_per_request"]) != nil, "\(server): no keepalive reuse count")
+            #expect(keepalive?["errors"] as? Int == 0, "\(server): keepalive errors")
             #expect(entry["integrity"] as? Bool == true, "\(server): integrity")
         }
+        for server in ["ferry", "ferry-epoll", "ferry-classic"] {
+            let entry = try #require(summary[server] as? [String: Any])
+            let idle = try #require(entry["idle"] as? [String: Any], "\(server): no idle connections")
+            let answered = idle["answered"] as? Int ?? 0
+            if server == "ferry-classic" {
+                // UNP's design: an idle keep-alive connection holds a whole worker, so at
+                // most max_workers (64) are answered; the rest wait in the backlog.
+                #expect(answered > 0 && answered <= 64, "\(server): \(answered) idle connections answered")
+            } else {
+                #expect(answered == 200, "\(server): idle connections not all answered")
+            }
+            let held = idle["held"] as? Int ?? -1, closed = idle["closed"] as? Int ?? -1
+            #expect(held >= 0 && held + closed == answered, "\(server): held \(held) + closed \(closed)")
+            let slow = try #require(entry["slow"] as? [String: Any], "\(server): no slow clients")
+            let alone = slow["baseline"] as? [String: Any], attacked = slow["attack"] as? [String: Any]
+            #expect(alone?["ok"] as? Int ?? 0 > 0, "\(server): the normal client got no answer alone")
+            #expect(attacked?["requests"] as? Int ?? 0 > 0, "\(server): no requests beside the attack")
+            let states = slow["attack_at_end"] as? [String: Int] ?? [:]
+            let counted = ["open", "answered", "connecting", "closed", "reset", "failed", "not started"]
+                .reduce(0) { $0 + (states[$1] ?? 0) }
+            #expect(counted == 50, "\(server): attack connections \(states)")
+        }
+        let copy = try #require(summary["ferry-copy"] as? [String: Any])
+        #expect(copy["idle"] is NSNull, "ferry-copy holds connections as ferry does: not run twice")
         #expect(FileManager.default.fileExists(atPath: out + "/compare.md"))
     }
 

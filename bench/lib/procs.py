@@ -1,5 +1,5 @@
-"""Processes: free ports, a server's CPU time over its whole process tree, stopping a
-process group, and the kernel's count of TCP connections opened."""
+"""Processes: free ports, a server's CPU time over its whole process tree, the memory of
+its session, stopping a process group, and the kernel's count of TCP connections opened."""
 
 import os
 import signal
@@ -109,3 +109,27 @@ def stop_session(process, timeout=15.0):
                 pass
         time.sleep(0.02)
     return process.wait()
+
+
+def _kib_field(path, name):
+    """The value in kB of the line NAME: in a /proc file such as status, or None."""
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def session_memory(session):
+    """Memory of every live process of SESSION, summed: Pss (each shared page split
+    among the processes that map it, from /proc/PID/smaps_rollup, so shared pages of a
+    preforked pool count once) and VmRSS (shared pages counted in each process), in KiB."""
+    pss = rss = 0
+    members = session_members(session)
+    for pid in members:
+        pss += _kib_field(f"/proc/{pid}/smaps_rollup", "Pss") or 0
+        rss += _kib_field(f"/proc/{pid}/status", "VmRSS") or 0
+    return {"pss_kib": pss, "rss_kib": rss, "processes": len(members)}

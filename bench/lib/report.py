@@ -1,10 +1,12 @@
 """From samples to what a reader sees: medians and ranges, ratios against the best peer,
-the markdown tables, the check of issue 4's targets, the JSON record and the chart."""
+the markdown tables, the checks of issue 4's and issue 8's targets, the JSON record and
+the chart."""
 
 import json
 import statistics
 
-HEADLINE = 32  # the concurrency the conn table and the targets quote
+HEADLINE = 32  # the concurrency the conn and keepalive tables and the targets quote
+LEADING_PEERS = ("nginx", "lighttpd", "h2o")  # issue 8's targets compare with the best of these
 
 
 def values(samples, key):
@@ -39,14 +41,21 @@ class Summary:
         found = self.stat(name, workload, key, level)
         return found[0] if found else None
 
-    def best_peer(self, workload, key, higher_is_better, level=None):
-        """(name, median) of the peer with the best median, or (None, None)."""
-        scored = [(self.median(p, workload, key, level), p) for p in self.peers]
+    def best_peer(self, workload, key, higher_is_better, level=None, among=None):
+        """(name, median) of the peer (of AMONG, if given) with the best median, or
+        (None, None)."""
+        peers = [p for p in self.peers if among is None or p in among]
+        scored = [(self.median(p, workload, key, level), p) for p in peers]
         scored = [(v, p) for v, p in scored if v is not None]
         if not scored:
             return None, None
         value, name = (max if higher_is_better else min)(scored)
         return name, value
+
+    def once(self, name, workload):
+        """The one sample of a workload run once per server (idle, slow), or None."""
+        sample = self.results.get(name, {}).get(workload)
+        return sample if sample and "error" not in sample else None
 
     def errors(self, name, workload, level=None):
         """Errors summed over the rounds, or None when nothing ran."""
@@ -68,15 +77,51 @@ class Summary:
                                       ("requests_per_s", "p99_ms", "cpu_us_per_request",
                                        "opens_per_request")}
                          | {"errors": self.errors(n, "conn", level)} for level in self.levels},
+                "keepalive": {k: stat(n, "keepalive", k) for k in
+                              ("requests_per_s", "p99_ms", "cpu_us_per_request", "opens_per_request")}
+                | {"errors": self.errors(n, "keepalive")},
                 "parallel": {"mb_per_s": stat(n, "parallel", "mb_per_s"),
+                             "opens_per_request": stat(n, "parallel", "opens_per_request"),
                              "errors": self.errors(n, "parallel")},
+                "idle": _idle_summary(self.once(n, "idle")),
+                "slow": _slow_summary(self.once(n, "slow")),
                 "integrity": (self.results.get(n, {}).get("integrity") or {}).get("ok"),
             }
             out[n] = entry
         return out
 
 
-def _num(value, digits=None):
+def _idle_summary(sample):
+    if sample is None:
+        return None
+    keys = ("connections", "answered", "held", "closed", "failure_kinds", "pss_delta_kib",
+            "rss_delta_kib", "pss_bytes_per_connection", "rss_bytes_per_connection")
+    return {k: sample.get(k) for k in keys}
+
+
+def _slow_summary(sample):
+    if sample is None:
+        return None
+    client = ("requests", "ok", "failures", "failure_kinds", "p50_ms", "p99_ms", "max_ms")
+    return {"attackers": sample["attackers"], "seconds": sample["seconds"],
+            "baseline": {k: sample["baseline"][k] for k in client},
+            "attack": {k: sample["attack"][k] for k in client},
+            "p99_ratio": sample["p99_ratio"], "attack_at_end": sample["attack_at_end"],
+            "recovered_s": sample["recovered_s"]}
+
+
+def reuse(opens_per_request):
+    """What the kernel's count of TCP opens per request says about connection reuse."""
+    if opens_per_request is None:
+        return "—"
+    if opens_per_request >= 0.9:
+        return "closes every connection"
+    if opens_per_request <= 0.01:
+        return "kept"
+    return f"a new connection every {1 / opens_per_request:,.0f} requests"
+
+
+def num(value, digits=None):
     if value is None:
         return "—"
     if digits is None:
@@ -85,13 +130,14 @@ def _num(value, digits=None):
 
 
 def _range(stat):
-    return f"{_num(stat[1])}–{_num(stat[2])}" if stat else "—"
+    return f"{num(stat[1])}–{num(stat[2])}" if stat else "—"
 
 
 def _ratio(value, best):
     if value is None or not best:
         return "—"
-    return f"{value / best:.2f}×"
+    ratio = value / best
+    return f"{ratio:,.0f}×" if ratio >= 100 else f"{ratio:.2f}×"
 
 
 def _table(header, rows):
@@ -103,7 +149,7 @@ def _table(header, rows):
 def _metric_columns(summary, name, workload, key, higher, level=None):
     stat = summary.stat(name, workload, key, level)
     _, best = summary.best_peer(workload, key, higher, level)
-    return [_num(stat[0]) if stat else "—", _range(stat), _ratio(stat[0] if stat else None, best)]
+    return [num(stat[0]) if stat else "—", _range(stat), _ratio(stat[0] if stat else None, best)]
 
 
 def _best_line(summary, items):
@@ -111,7 +157,7 @@ def _best_line(summary, items):
     for label, workload, key, higher, level in items:
         name, value = summary.best_peer(workload, key, higher, level)
         if name:
-            parts.append(f"{label}: {name} ({_num(value)})")
+            parts.append(f"{label}: {name} ({num(value)})")
     return "Best peer — " + "; ".join(parts) + "." if parts else "No peer measured."
 
 
@@ -141,10 +187,10 @@ def markdown(summary, meta, plan, targets, problems):
     rows = []
     for n in names:
         rows.append([n] + _metric_columns(summary, n, "conn", "requests_per_s", True, HEADLINE)
-                    + [_num(summary.median(n, "conn", "p99_ms", HEADLINE))]
+                    + [num(summary.median(n, "conn", "p99_ms", HEADLINE))]
                     + _metric_columns(summary, n, "conn", "cpu_us_per_request", False, HEADLINE)
-                    + [_num(summary.errors(n, "conn", HEADLINE), 0),
-                       _num(summary.median(n, "conn", "opens_per_request", HEADLINE), 2)])
+                    + [num(summary.errors(n, "conn", HEADLINE), 0),
+                       num(summary.median(n, "conn", "opens_per_request", HEADLINE), 2)])
     out += _table(["server", "req/s", "min–max", "× best peer", "p99 ms", "server CPU µs/req",
                    "min–max", "× best peer", "errors", "TCP opens/req"], rows)
     out += ["", _best_line(summary, [("req/s", "conn", "requests_per_s", True, HEADLINE),
@@ -162,20 +208,45 @@ def markdown(summary, meta, plan, targets, problems):
     for n in names:
         errors = [summary.errors(n, "conn", level) for level in plan["levels"]]
         known = [e for e in errors if e is not None]
-        rows.append([n] + [_num(summary.median(n, "conn", "requests_per_s", level))
+        rows.append([n] + [num(summary.median(n, "conn", "requests_per_s", level))
                            for level in plan["levels"]]
-                    + [_num(summary.median(n, "conn", "p99_ms", plan["levels"][-1]))]
-                    + [_num(sum(known), 0) if known else "—"])
+                    + [num(summary.median(n, "conn", "p99_ms", plan["levels"][-1]))]
+                    + [num(sum(known), 0) if known else "—"])
     out += _table(["server"] + [f"c={level}" for level in plan["levels"]]
                   + [f"p99 ms at c={plan['levels'][-1]}", "errors"], rows)
     out += [""]
 
-    out += [f"## parallel — {plan['parallel_connections']} clients downloading 100 KiB in a loop "
+    out += [f"## keepalive — 1 KiB page over {HEADLINE} persistent connections "
+            f"({plan['rounds']} × {plan['conn_seconds']} s)", ""]
+    rows = []
+    for n in names:
+        opens = summary.median(n, "keepalive", "opens_per_request")
+        rows.append([n] + _metric_columns(summary, n, "keepalive", "requests_per_s", True)
+                    + [num(summary.median(n, "keepalive", "p99_ms"))]
+                    + _metric_columns(summary, n, "keepalive", "cpu_us_per_request", False)
+                    + [num(summary.errors(n, "keepalive"), 0), num(opens, 3), reuse(opens)])
+    out += _table(["server", "req/s", "min–max", "× best peer", "p99 ms", "server CPU µs/req",
+                   "min–max", "× best peer", "errors", "TCP opens/req", "connections"], rows)
+    out += ["", _best_line(summary, [("req/s", "keepalive", "requests_per_s", True, None),
+                                     ("CPU µs/req", "keepalive", "cpu_us_per_request", False, None)]),
+            "", "wrk asks HTTP/1.1 with no `Connection` header, so a server may keep every "
+            "connection; TCP opens/req is the kernel's count of connections opened during the "
+            "run over the requests (about 0 when kept; about 1 for a server that closes every "
+            "connection, whose numbers then measure a handshake per request).", ""]
+
+    out += [f"## parallel — {plan['parallel_connections']} clients looping over 100 KiB "
             f"({plan['rounds']} × {plan['parallel_seconds']} s; keep-alive where offered)", ""]
-    rows = [[n] + _metric_columns(summary, n, "parallel", "mb_per_s", True)
-            + [_num(summary.errors(n, "parallel"), 0)] for n in names]
-    out += _table(["server", "MB/s", "min–max", "× best peer", "errors"], rows)
+    rows = []
+    for n in names:
+        opens = summary.median(n, "parallel", "opens_per_request")
+        rows.append([n] + _metric_columns(summary, n, "parallel", "mb_per_s", True)
+                    + [num(summary.errors(n, "parallel"), 0), num(opens, 3), reuse(opens)])
+    out += _table(["server", "MB/s", "min–max", "× best peer", "errors", "TCP opens/req",
+                   "connections"], rows)
     out += ["", _best_line(summary, [("MB/s", "parallel", "mb_per_s", True, None)]), ""]
+
+    out += _idle_section(summary, plan)
+    out += _slow_section(summary, plan)
 
     out += [f"## integrity — sha256 of the {plan['big_label']} body", ""]
     rows = []
@@ -186,11 +257,12 @@ def markdown(summary, meta, plan, targets, problems):
     out += _table(["server", "sha256 equals the source"], rows)
     out += [""]
 
-    out += ["## targets (issue 4, part 3)", ""]
-    out += _table(["target", "measured", "met"],
-                  [[t["target"], t["measured"], {True: "yes", False: "no", None: "—"}[t["met"]]]
-                   for t in targets])
-    out += [""]
+    for title, checks in targets.items():
+        out += [f"## targets ({title})", ""]
+        out += _table(["target", "measured", "met"],
+                      [[t["target"], t["measured"], {True: "met", False: "not met", None: "—"}[t["met"]]]
+                       for t in checks])
+        out += [""]
 
     out += ["## servers", ""]
     out += _table(["server", "what", "version"],
@@ -202,7 +274,160 @@ def markdown(summary, meta, plan, targets, problems):
     return "\n".join(out)
 
 
+def _idle_section(summary, plan):
+    count = plan["idle_connections"]
+    out = [f"## idle — {count:,} idle keep-alive connections, each after one answered request", ""]
+    rows = []
+    nginx = (summary.once("nginx", "idle") or {}).get("pss_bytes_per_connection")
+    for server in summary.servers:
+        sample = summary.results.get(server.name, {}).get("idle")
+        if sample is None:
+            continue
+        if "error" in sample:
+            rows.append([server.name, "ERROR " + sample["error"]] + [""] * 7)
+            continue
+        held = sample["held"]
+        per = sample.get("pss_bytes_per_connection")
+        rows.append([server.name, f"{sample['answered']:,}",
+                     f"{held:,}" if held or not sample["closed"] else f"0 (closed {sample['closed']:,})",
+                     _failures(sample["failed"], sample["failure_kinds"]),
+                     num(sample["memory_before"]["pss_kib"] / 1024, 1),
+                     f"{sample['pss_delta_kib']:+,}", num(per, 0),
+                     num(sample.get("rss_bytes_per_connection"), 0),
+                     _ratio(per, nginx) if held else "—"])
+    out += _table(["server", "answered", f"held after {plan['idle_settle']:g} s", "failed", "Pss before MiB",
+                   "Pss Δ KiB", "Pss B/conn", "RSS B/conn", "× nginx"], rows)
+    out += ["", "Memory: the sum over every process of the server's session, while the connections "
+            "are held, less the same just before they were opened; Pss splits a shared page among "
+            "the processes that map it, so a preforked pool's shared pages count once. Per "
+            "connection: over the connections still held. Kernel socket buffers are not in it.", ""]
+    skipped = [s.name for s in summary.servers if summary.results.get(s.name, {}).get("idle") is None]
+    if skipped:
+        out += [f"Not run: {', '.join(skipped)} (see bench/README.md).", ""]
+    return out
+
+
+def _failures(count, kinds):
+    return f"{count:,}" + (f" {kinds}" if kinds else "")
+
+
+def _slow_section(summary, plan):
+    n, seconds = plan["slow_attackers"], plan["slow_seconds"]
+    out = [f"## slow clients — a normal client alone, then beside {n:,} trickling connections", ""]
+    rows = []
+    for server in summary.servers:
+        sample = summary.results.get(server.name, {}).get("slow")
+        if sample is None:
+            continue
+        if "error" in sample:
+            rows.append([server.name, "ERROR " + sample["error"]] + [""] * 13)
+            continue
+        base, attack, end = sample["baseline"], sample["attack"], sample["attack_at_end"]
+        rows.append([server.name, num(base["p50_ms"]), num(base["p99_ms"]), num(base["max_ms"]),
+                     _failures(base["failures"], base["failure_kinds"]),
+                     num(attack["p50_ms"]), num(attack["p99_ms"]), num(attack["max_ms"]),
+                     _failures(attack["failures"], attack["failure_kinds"]),
+                     _ratio(attack["p99_ms"], base["p99_ms"]),
+                     f"{end['open']:,}", f"{end['answered']:,}",
+                     f"{end['closed']:,}" + (f" ({end['closed after an answer']:,} after an answer)"
+                                             if end["closed after an answer"] else ""),
+                     f"{end['reset']:,}", f"{end['connecting'] + end['failed'] + end['not started']:,}"])
+    out += _table(["server", "alone p50 ms", "p99", "max", "failed", "attacked p50 ms", "p99", "max",
+                   "failed", "p99 × alone", "attack still held", "answered, not closed",
+                   "closed by server", "reset", "never connected"], rows)
+    out += ["", f"The normal client opens a new connection every 50 ms for {seconds} s and asks "
+            "for the 1 KiB page (2 s timeout; failed: no complete 200 in time, by kind); "
+            f"latencies are over the answered requests. The attack: {n:,} connections that each "
+            "send `GET /index.html HTTP/1.1` and `Host: x`, then `X-a: b` every 2 s, never ending "
+            "the head; their states are counted when the normal client ends: still held (open, "
+            "nothing received: by the server, or by its kernel's accept queue), answered but not "
+            "closed yet (a 408, say, then a lingering close), closed by the server (an end of "
+            "stream), reset, never connected.", ""]
+    skipped = [s.name for s in summary.servers if summary.results.get(s.name, {}).get("slow") is None]
+    if skipped:
+        out += [f"Not run: {', '.join(skipped)} (see bench/README.md).", ""]
+    return out
+
+
 def targets(summary, plan):
+    """{title: checks} for issue 4's part 3 and issue 8."""
+    return {"issue 4, part 3": _issue4_targets(summary, plan),
+            "issue 8, ratios to the best of nginx, lighttpd, h2o": _issue8_targets(summary, plan)}
+
+
+def _issue8_targets(summary, plan, name="ferry"):
+    """Issue 8's targets for ferry's default model against the best of LEADING_PEERS,
+    each with what this run measured and whether it holds (None: a number is missing)."""
+    checks = []
+    m = summary.median
+
+    def best(workload, key, higher, level=None):
+        return summary.best_peer(workload, key, higher, level, among=LEADING_PEERS)
+
+    def compare(target, value, peer, peer_value, higher, unit=""):
+        known = value is not None and peer_value is not None
+        measured = (f"{num(value)}{unit} vs {peer} {num(peer_value)}{unit} ({_ratio(value, peer_value)})"
+                    if known else f"{num(value)}{unit} vs {peer or 'best peer'} {num(peer_value)}")
+        checks.append({"target": target, "measured": measured,
+                       "met": (value >= peer_value if higher else value <= peer_value) if known else None})
+
+    k = f"keep-alive 1 KiB, {HEADLINE} connections"
+    opens = m(name, "keepalive", "opens_per_request")
+    note = "" if opens is None or opens < 0.9 else " — ferry closes every connection"
+    compare(f"{k}: req/s ≥ best peer", m(name, "keepalive", "requests_per_s"),
+            *best("keepalive", "requests_per_s", True), True)
+    checks[-1]["measured"] += note
+    compare(f"{k}: server CPU per request ≤ best peer's", m(name, "keepalive", "cpu_us_per_request"),
+            *best("keepalive", "cpu_us_per_request", False), False, " µs")
+    compare(f"{plan['parallel_connections']} connections looping over 100 KiB: MB/s ≥ best peer",
+            m(name, "parallel", "mb_per_s"), *best("parallel", "mb_per_s", True), True)
+    c = f"new connection per 1 KiB request, {HEADLINE} concurrent"
+    compare(f"{c}: req/s ≥ best peer", m(name, "conn", "requests_per_s", HEADLINE),
+            *best("conn", "requests_per_s", True, HEADLINE), True)
+    compare(f"{c}: CPU per request ≤ h2o's", m(name, "conn", "cpu_us_per_request", HEADLINE),
+            "h2o", m("h2o", "conn", "cpu_us_per_request", HEADLINE), False, " µs")
+    s = f"one {plan['big_label']} stream"
+    compare(f"{s}: MB/s ≥ best peer", m(name, "stream", "mb_per_s"),
+            *best("stream", "mb_per_s", True), True)
+    compare(f"{s}: CPU per GiB ≤ best peer's", m(name, "stream", "cpu_s_per_gib"),
+            *best("stream", "cpu_s_per_gib", False), False, " s")
+
+    slow = summary.once(name, "slow")
+    t = f"{plan['slow_attackers']:,} trickling connections beside a normal client"
+    if slow:
+        attack, base = slow["attack"], slow["baseline"]
+        checks.append({"target": f"{t}: 0 failed requests",
+                       "measured": f"{attack['failures']} of {attack['requests']} failed",
+                       "met": attack["failures"] == 0})
+        ratio = slow["p99_ratio"]
+        checks.append({"target": f"{t}: the normal client's p99 within 2× of its p99 alone",
+                       "measured": f"{num(attack['p99_ms'])} ms vs {num(base['p99_ms'])} ms alone"
+                                   + (f" ({ratio:.2f}×)" if ratio is not None else ""),
+                       "met": ratio is not None and ratio <= 2 and attack["failures"] == 0})
+    else:
+        checks += [{"target": f"{t}: 0 failed requests", "measured": "—", "met": None},
+                   {"target": f"{t}: p99 within 2× of alone", "measured": "—", "met": None}]
+
+    idle = summary.once(name, "idle")
+    nginx = summary.once("nginx", "idle")
+    i = f"{plan['idle_connections']:,} idle keep-alive connections"
+    if idle:
+        checks.append({"target": f"{i}: all held",
+                       "measured": f"{idle['held']:,} of {idle['connections']:,} held"
+                                   + (f" (closed {idle['closed']:,})" if idle["closed"] else ""),
+                       "met": idle["held"] == idle["connections"]})
+        per, peer = idle.get("pss_bytes_per_connection"), (nginx or {}).get("pss_bytes_per_connection")
+        checks.append({"target": f"{i}: memory (Pss) per connection ≤ nginx's",
+                       "measured": (f"{num(per, 0)} B vs nginx {num(peer, 0)} B" if idle["held"]
+                                    else f"holds none (closed {idle['closed']:,}); nginx {num(peer, 0)} B"),
+                       "met": per <= peer if per is not None and peer is not None else None})
+    else:
+        checks += [{"target": f"{i}: all held", "measured": "—", "met": None},
+                   {"target": f"{i}: memory per connection ≤ nginx's", "measured": "—", "met": None}]
+    return checks
+
+
+def _issue4_targets(summary, plan):
     """Issue 4's part 3, each target with what this run measured and whether it holds
     (None when a number it needs is missing)."""
     m = summary.median
@@ -216,38 +441,38 @@ def targets(summary, plan):
 
     ferry_mb, ferry_cpu = m("ferry", "stream", "mb_per_s"), m("ferry", "stream", "cpu_s_per_gib")
     peer, peer_mb = summary.best_peer("stream", "mb_per_s", True)
-    add("stream: ferry MB/s ≥ best peer's", f"{_num(ferry_mb)} vs {peer} {_num(peer_mb)}",
+    add("stream: ferry MB/s ≥ best peer's", f"{num(ferry_mb)} vs {peer} {num(peer_mb)}",
         ferry_mb >= peer_mb if both(ferry_mb, peer_mb) else None)
     peer, peer_cpu = summary.best_peer("stream", "cpu_s_per_gib", False)
-    add("stream: ferry CPU/GiB ≤ lowest peer's", f"{_num(ferry_cpu)} vs {peer} {_num(peer_cpu)} s",
+    add("stream: ferry CPU/GiB ≤ lowest peer's", f"{num(ferry_cpu)} vs {peer} {num(peer_cpu)} s",
         ferry_cpu <= peer_cpu if both(ferry_cpu, peer_cpu) else None)
 
     copy_cpu, copy_mb = m("ferry-copy", "stream", "cpu_s_per_gib"), m("ferry-copy", "stream", "mb_per_s")
-    add("copy: ferry --copy CPU/GiB ≥ 2× ferry's", f"{_num(copy_cpu)} vs {_num(ferry_cpu)} s",
+    add("copy: ferry --copy CPU/GiB ≥ 2× ferry's", f"{num(copy_cpu)} vs {num(ferry_cpu)} s",
         copy_cpu >= 2 * ferry_cpu if both(copy_cpu, ferry_cpu) else None)
     nosf_mb = m("nginx-nosendfile", "stream", "mb_per_s")
-    add("copy: ferry --copy MB/s ≥ nginx sendfile off", f"{_num(copy_mb)} vs {_num(nosf_mb)}",
+    add("copy: ferry --copy MB/s ≥ nginx sendfile off", f"{num(copy_mb)} vs {num(nosf_mb)}",
         copy_mb >= nosf_mb if both(copy_mb, nosf_mb) else None)
 
     rps = m("ferry", "conn", "requests_per_s", HEADLINE)
     peer, peer_rps = summary.best_peer("conn", "requests_per_s", True, HEADLINE)
-    add(f"conn: ferry req/s ≥ best peer's at {HEADLINE}", f"{_num(rps)} vs {peer} {_num(peer_rps)}",
+    add(f"conn: ferry req/s ≥ best peer's at {HEADLINE}", f"{num(rps)} vs {peer} {num(peer_rps)}",
         rps >= peer_rps if both(rps, peer_rps) else None)
     cpu = m("ferry", "conn", "cpu_us_per_request", HEADLINE)
     peer, peer_cpu = summary.best_peer("conn", "cpu_us_per_request", False, HEADLINE)
-    add("conn: ferry CPU/request ≤ best peer's", f"{_num(cpu)} vs {peer} {_num(peer_cpu)} µs",
+    add("conn: ferry CPU/request ≤ best peer's", f"{num(cpu)} vs {peer} {num(peer_cpu)} µs",
         cpu <= peer_cpu if both(cpu, peer_cpu) else None)
     epoll_rps = m("ferry-epoll", "conn", "requests_per_s", HEADLINE)
     peer, peer_rps = summary.best_peer("conn", "requests_per_s", True, HEADLINE)
     add(f"conn: ferry --model epoll req/s ≥ best peer's at {HEADLINE}",
-        f"{_num(epoll_rps)} vs {peer} {_num(peer_rps)}",
+        f"{num(epoll_rps)} vs {peer} {num(peer_rps)}",
         epoll_rps >= peer_rps if both(epoll_rps, peer_rps) else None)
     errors = [summary.errors("ferry", "conn", level) for level in plan["levels"]]
     known = [e for e in errors if e is not None]
     add(f"conn: ferry errors up to {plan['levels'][-1]} concurrent = 0",
-        _num(sum(known), 0) if known else "—", sum(known) == 0 if known else None)
+        num(sum(known), 0) if known else "—", sum(known) == 0 if known else None)
     py = m("python", "conn", "requests_per_s", HEADLINE)
-    add("conn: ferry req/s ≥ 10× python's", f"{_num(rps)} vs {_num(py)}",
+    add("conn: ferry req/s ≥ 10× python's", f"{num(rps)} vs {num(py)}",
         rps >= 10 * py if both(rps, py) else None)
 
     verdicts = [(s.name, (summary.results.get(s.name, {}).get("integrity") or {}).get("ok"))

@@ -4,6 +4,7 @@ directory in the run's temp dir), the command that runs it in the foreground on
 
 import ctypes
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -11,6 +12,16 @@ import time
 
 from . import procs
 from .data import SMALL_PAGE
+
+
+# What the peers are told to hold, so that 10,000 idle keep-alive connections fit:
+# connections per server (nginx: per worker), descriptors (the hard limit: root in a
+# container may not raise it), idle keep-alive seconds, and requests per connection
+# (nginx and lighttpd default to 1,000).
+CONNECTIONS = 20000
+NOFILE = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+KEEPALIVE_IDLE = 60
+KEEPALIVE_REQUESTS = 100000
 
 
 class Server:
@@ -61,6 +72,10 @@ class Server:
     def cpu_seconds(self):
         return procs.tree_cpu_seconds(self.process.pid)
 
+    def memory(self):
+        """Pss and RSS (KiB) summed over every process of the server's session."""
+        return procs.session_memory(self.process.pid)
+
     def stop(self):
         if self.process is not None:
             procs.stop_session(self.process)
@@ -107,9 +122,10 @@ def _write(path, text):
     return path
 
 
-def ferry(binary, workdir, port, site, copy=False, model=None):
+def ferry(binary, workdir, port, site, copy=False, model=None, name=None, label=None):
     """ferry serve with flags only (its cwd has no conf/ferry.toml, so defaults apply):
-    the default prefork-pass design, with --copy, or with another --model."""
+    the default design, with --copy, or with another --model (NAME and LABEL then say
+    which design that model is)."""
     command = [binary, "serve", site, "--host", "127.0.0.1", "--port", str(port),
                "--access-log", "off"]
     if copy:
@@ -117,25 +133,30 @@ def ferry(binary, workdir, port, site, copy=False, model=None):
         name, label = "ferry-copy", "ferry serve --copy (read/write loop)"
     elif model:
         command += ["--model", model]
-        name, label = f"ferry-{model}", f"ferry serve --model {model} (sendfile)"
+        name = name or f"ferry-{model}"
+        label = label or f"ferry serve --model {model} (sendfile)"
     else:
-        name, label = "ferry", "ferry serve (prefork-pass, sendfile)"
+        name, label = "ferry", "ferry serve (its default model, sendfile)"
     return Server(name, label, False, command, workdir, port)
 
 
 def nginx(binary, workdir, port, site, cpus, use_sendfile):
-    """nginx in the foreground with everything (pid, logs, temp paths) in WORKDIR."""
+    """nginx in the foreground with everything (pid, logs, temp paths) in WORKDIR;
+    enough connections and descriptors per worker to hold 10,000 idle keep-alives, and
+    keepalive_requests raised from 1,000 so wrk's runs seldom reconnect."""
     body = "sendfile on;\n    tcp_nopush on;" if use_sendfile else "sendfile off;"
     config = _write(os.path.join(workdir, "nginx.conf"), f"""\
 worker_processes {cpus};
 daemon off;
 pid {workdir}/nginx.pid;
 error_log {workdir}/error.log warn;
-events {{ worker_connections 4096; }}
+worker_rlimit_nofile {NOFILE};
+events {{ worker_connections {CONNECTIONS}; }}
 http {{
     types {{ text/html html; application/octet-stream bin; }}
     default_type application/octet-stream;
     access_log off;
+    keepalive_requests {KEEPALIVE_REQUESTS};
     {body}
     client_body_temp_path {workdir}/client_body;
     proxy_temp_path {workdir}/proxy;
@@ -156,14 +177,17 @@ http {{
 
 
 def lighttpd(binary, workdir, port, site):
-    """lighttpd -D (foreground), its default single process and network backend."""
+    """lighttpd -D (foreground), its default single process and network backend; enough
+    descriptors for 10,000 idle connections, idle keep-alives kept 60 s (default 5)."""
     config = _write(os.path.join(workdir, "lighttpd.conf"), f"""\
 server.document-root = "{site}"
 server.bind = "127.0.0.1"
 server.port = {port}
 server.errorlog = "{workdir}/error.log"
-server.max-fds = 16384
-server.max-connections = 4096
+server.max-fds = {NOFILE}
+server.max-connections = {NOFILE // 2}
+server.max-keep-alive-idle = {KEEPALIVE_IDLE}
+server.max-keep-alive-requests = {KEEPALIVE_REQUESTS}
 server.modules = ( "mod_staticfile" )
 index-file.names = ( "index.html" )
 mimetype.assign = ( ".html" => "text/html", ".bin" => "application/octet-stream" )
@@ -173,12 +197,15 @@ mimetype.assign = ( ".html" => "text/html", ".bin" => "application/octet-stream"
 
 
 def h2o(binary, workdir, port, site):
-    """h2o -c in the foreground, no access log, its default threads (one per CPU)."""
+    """h2o -c in the foreground, no access log, its default threads (one per CPU);
+    max-connections raised from 1,024, idle keep-alives kept 60 s (default 10)."""
     # Started as root, h2o would switch to 'nobody', and that change of user would cancel
     # the signal it gets when bench/compare dies; it serves only the temp dir, on loopback.
     user = "user: root\n" if os.geteuid() == 0 else ""
     config = _write(os.path.join(workdir, "h2o.conf"), f"""\
 {user}error-log: {workdir}/error.log
+max-connections: {CONNECTIONS}
+http1-request-timeout: {KEEPALIVE_IDLE}
 listen:
   host: 127.0.0.1
   port: {port}

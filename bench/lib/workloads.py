@@ -1,12 +1,15 @@
-"""The workloads, each measured against one running server: stream (curl), conn and
-parallel (wrk), integrity (curl into sha256). Each returns one sample: a dict of numbers,
+"""The workloads, each measured against one running server: stream (curl), conn,
+keepalive and parallel (wrk), integrity (curl into sha256), slow clients and idle
+connections (raw sockets from this process). Each returns one sample: a dict of numbers,
 with "error" set when the measurement itself went wrong."""
 
 import hashlib
 import os
 import subprocess
+import time
 
-from . import procs
+from . import idle, procs, rawhttp, slowloris
+from .eventloop import Loop
 from .data import BIG_FILE, MEDIUM_FILE, SMALL_PAGE
 
 MB = 1e6
@@ -73,12 +76,48 @@ class Workloads:
             sample["opens_per_request"] = opens / max(1, sample["requests"])
         return sample
 
+    def keepalive(self, server, connections, seconds):
+        """The 1 KiB page over CONNECTIONS persistent connections (wrk's HTTP/1.1
+        default): requests/s, p99, errors, server CPU per request, and TCP opens per
+        request (about 0 when connections are kept; about 1 when the server closes each)."""
+        return self._kept(server, SMALL_PAGE, connections, seconds)
+
     def parallel(self, server, connections, seconds):
         """CONNECTIONS clients downloading the 100 KiB file in a loop, keeping the
-        connection when the server allows it: MB/s of body."""
-        sample = self._wrk(server, MEDIUM_FILE, connections, seconds, self.keepalive_script)
+        connection when the server allows it: MB/s of body, and TCP opens per request."""
+        sample = self._kept(server, MEDIUM_FILE, connections, seconds)
         if "error" not in sample:
             sample["mb_per_s"] = sample["requests_per_s"] * self.files[MEDIUM_FILE]["size"] / MB
+        return sample
+
+    def slow_clients(self, server, attackers, seconds):
+        """The normal client's latency and failures alone and beside ATTACKERS slowloris
+        connections (bench/lib/slowloris.py), then how long the server took to answer
+        again once the attack's sockets were reset."""
+        try:
+            sample = slowloris.measure(server.port, attackers, seconds)
+        except OSError as error:
+            return {"error": f"slow clients: {error}"}
+        sample["recovered_s"] = _seconds_until_answered(server.port, limit=10.0)
+        return sample
+
+    def idle_connections(self, server, count, settle=1.0):
+        """COUNT idle keep-alive connections (bench/lib/idle.py): how many the server
+        still held after SETTLE seconds, and the memory of all its processes then, less
+        the same measured just before (Pss and RSS, KiB)."""
+        before = server.memory()
+        try:
+            sample = idle.hold(server.port, count, settle, server.memory)
+        except OSError as error:
+            return {"error": f"idle connections: {error}"}
+        after = sample.pop("while_held")
+        sample["memory_before"], sample["memory_held"] = before, after
+        sample["pss_delta_kib"] = after["pss_kib"] - before["pss_kib"]
+        sample["rss_delta_kib"] = after["rss_kib"] - before["rss_kib"]
+        if sample["held"]:
+            sample["pss_bytes_per_connection"] = sample["pss_delta_kib"] * 1024 / sample["held"]
+            sample["rss_bytes_per_connection"] = sample["rss_delta_kib"] * 1024 / sample["held"]
+        sample["recovered_s"] = _seconds_until_answered(server.port, limit=10.0)
         return sample
 
     def integrity(self, server):
@@ -101,6 +140,14 @@ class Workloads:
         if not ok:
             sample["error"] = (f"curl exit {status}, {size} of {expected['size']} bytes, "
                                f"sha256 {digest.hexdigest()[:16]}… expected {expected['sha256'][:16]}…")
+        return sample
+
+    def _kept(self, server, path, connections, seconds):
+        opens_before = procs.tcp_active_opens()
+        sample = self._wrk(server, path, connections, seconds, self.keepalive_script)
+        opens = procs.tcp_active_opens() - opens_before
+        if "error" not in sample:
+            sample["opens_per_request"] = opens / max(1, sample["requests"])
         return sample
 
     def _wrk(self, server, path, connections, seconds, script):
@@ -128,3 +175,21 @@ class Workloads:
             "cpu_us_per_request": cpu * 1e6 / requests if requests else None,
             "seconds": duration,
         }
+
+
+def _seconds_until_answered(port, limit):
+    """Seconds until one ordinary request for the page is answered (tried again every
+    0.1 s), or None when none is within LIMIT: whether a server is itself again."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        loop, done = Loop(), []
+        try:
+            exchange = rawhttp.Exchange(loop, port, slowloris.NORMAL_REQUEST, 2.0, done.append)
+            loop.run(time.monotonic() + 2.5, lambda: bool(done))
+            exchange.close()
+        finally:
+            loop.close()
+        if done and done[0].outcome == "ok":
+            return time.monotonic() - start
+        time.sleep(0.1)
+    return None

@@ -19,6 +19,21 @@
 
 // MARK: descriptor passing (SCM_RIGHTS)
 
+/// The most descriptors one SCM_RIGHTS message carries (the kernel's SCM_MAX_FD).
+#define FERRY_MAX_PASSED_FDS 253
+
+/// Sends `len` bytes of `data` and the `count` descriptors `fds` (at most
+/// FERRY_MAX_PASSED_FDS) in one message. Returns bytes sent or -1 with errno set.
+ssize_t ferry_send_fds(int channel, const int *fds, int count, const void *data, size_t len);
+
+/// Receives one message into `data` and up to `max_fds` passed descriptors (opened
+/// close-on-exec) into `fds_out`, their number in `*count_out`. `*truncated` is set
+/// when the kernel cut the message or its descriptors short (MSG_TRUNC, MSG_CTRUNC:
+/// a receiver out of descriptors loses those it could not take). Returns bytes
+/// received, 0 at end of stream, or -1 with errno set.
+ssize_t ferry_recv_fds(int channel, int *fds_out, int max_fds, int *count_out, int *truncated,
+                       void *data, size_t len);
+
 /// Sends `len` bytes of `data` and, when `fd` >= 0, the descriptor `fd` as ancillary
 /// data in one message. Returns bytes sent or -1 with errno set.
 ssize_t ferry_send_fd(int channel, int fd, const void *data, size_t len);

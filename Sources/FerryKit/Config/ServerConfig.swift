@@ -26,10 +26,10 @@ public struct ServerConfig: Equatable {
     public var port: Int = 8080
     /// [server] workers: preforked workers at start, 1...1024.
     public var workers: Int = ServerConfig.defaultWorkers
-    /// [server] max_workers: the prefork pool grows up to this when every worker is busy.
+    /// [server] max_workers: the prefork-pass pool grows up to this when every worker is busy.
     public var maxWorkers: Int = 64
     /// [server] model: concurrency model, one of the names `validate(models:)` is given.
-    public var model: String = "prefork-pass"
+    public var model: String = "prefork-pass-epoll"
     /// [server] backlog: listen(2) backlog, 1...65535.
     public var backlog: Int = 1024
     /// [server] defer_accept: TCP_DEFER_ACCEPT seconds, 0...600, 0 = off.
@@ -80,10 +80,10 @@ public struct ServerConfig: Equatable {
 
     public init() {}
 
-    /// The default worker count: the online CPUs, at least 2, and at most 64 so that
-    /// the defaults always satisfy max_workers >= workers.
+    /// The default worker count: one per online CPU (an event-driven worker keeps its
+    /// CPU busy by itself), at most 64 so that the defaults satisfy max_workers >= workers.
     public static var defaultWorkers: Int {
         let cpus = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-        return min(max(cpus, 2), 64)
+        return min(max(cpus, 1), 64)
     }
 }

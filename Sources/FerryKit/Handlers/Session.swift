@@ -58,6 +58,15 @@ public extension Session {
 /// buffers without locks.
 public protocol ConnectionHandler: AnyObject {
     func makeSession(socket: Int32, peer: SocketAddress) -> Session
+
+    /// What a server that holds as many connections as it may writes to a new one
+    /// before closing it (HTTP: a 503). Small: it is written once, without waiting.
+    /// Empty: just close.
+    func overloadAnswer() -> [UInt8]
+}
+
+public extension ConnectionHandler {
+    func overloadAnswer() -> [UInt8] { [] }
 }
 
 /// Makes one handler per worker, called in the worker after fork or at thread start.

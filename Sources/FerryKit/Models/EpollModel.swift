@@ -18,8 +18,8 @@ public struct EpollModel: ServerModel {
 
     public func run(listeners: [Listener], makeHandler: @escaping HandlerFactory,
                     options: ModelOptions) throws -> [WorkerTally] {
-        let loop = try EventLoop(backend: EpollBackend(), listeners: listeners, handler: makeHandler(),
-                                 options: options)
+        let loop = try EventLoop(backend: EpollBackend(), source: .listeners(listeners),
+                                 handler: makeHandler(), options: options)
         return try loop.run()
     }
 }

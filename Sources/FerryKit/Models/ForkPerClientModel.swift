@@ -1,6 +1,6 @@
 import Glibc
 
-/// One child process per client (UNP 30.4; the seed's server01). The parent polls
+/// One child process per client (UNP 30.4; csdesign's server01). The parent polls
 /// its listeners, a signal descriptor and a report socket; for each connection it
 /// forks, and the child closes the listeners, serves the connection with the
 /// blocking driver, writes one record of what it sent to the report socket and
@@ -32,19 +32,23 @@ final class ForkPerClientServer {
     private let handler: ConnectionHandler
     private let options: ModelOptions
     private let signals: SignalDescriptor
-    /// Children send their SessionSummary on `reportsIn`; seqpacket keeps each whole.
+    /// Raised when the drain begins: children close idle keep-alive connections at once.
+    private let stopping: ShutdownBeacon
+    /// Children send their ConnectionReport on `reportsIn`; seqpacket keeps each whole.
     private let reportsOut: DescriptorChannel
     private let reportsIn: DescriptorChannel
     private let parentPID = getpid()
-    private var children = Set<pid_t>()
+    private var children = ChildSupervisor()
     private var tally = WorkerTally(label: "children")
     private var drain = Drain()
+    private var backOff = AcceptBackOff()
 
     init(listeners: [Listener], handler: ConnectionHandler, options: ModelOptions) throws {
         self.listeners = listeners
         self.handler = handler
         self.options = options
         signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
+        stopping = try ShutdownBeacon()
         (reportsOut, reportsIn) = try DescriptorChannel.pair()
         SocketOptions.setNonBlocking(reportsOut.fd)
     }
@@ -84,22 +88,22 @@ final class ForkPerClientServer {
 
     private func acceptConnections(from listener: Listener) {
         while children.count < childCap {
-            guard case .connection(let fd, let peer) = listener.attemptAccept(log: options.log) else { return }
-            let pid = fork()
-            if pid == 0 { serveInChild(fd, peer: peer) }
-            if pid < 0 {
-                options.log("ferry: cannot fork for a connection from \(peer): \(SystemError("fork")); closing it")
-            } else {
-                children.insert(pid)
+            guard case .connection(let fd, let peer) = listener.acceptWaitingOut(&backOff, log: options.log) else {
+                return
+            }
+            do {
+                _ = try children.start(slot: 0) { serveInChild(fd, peer: peer) }
+            } catch {
+                options.log("ferry: cannot fork for a connection from \(peer): \(error); closing it")
             }
             close(fd)
         }
     }
 
     private func readReports() {
-        while let (summary, descriptor) = (try? reportsOut.receive(SessionSummary.self)) ?? nil {
+        while let (report, descriptor) = (try? reportsOut.receive(ConnectionReport.self)) ?? nil {
             if let descriptor { close(descriptor) }
-            tally.add(summary)
+            tally.add(report)
         }
     }
 
@@ -116,29 +120,20 @@ final class ForkPerClientServer {
         let busy = ShutdownNotice.count(children.count, "busy child", "busy children")
         if drain.begin(on: signal, letting: busy, timeout: options.drainTimeout, log: options.log) {
             listeners.forEach { close($0.fd) }
+            stopping.raise()
         }
     }
 
-    /// SIGCHLD is not queued (several ends may give one signal): reap until none is left.
     private func reapChildren() {
-        var status: Int32 = 0
-        while true {
-            let pid = waitpid(-1, &status, WNOHANG)
-            guard pid > 0 else { return }
-            children.remove(pid)
-            if status != 0 { options.log("ferry: child \(pid) \(describeExit(status))") }
+        for child in children.reap() where child.status != 0 {
+            options.log("ferry: child \(child.pid) \(describeExit(child.status))")
         }
     }
 
     private func killRemainingChildren() {
         let busy = ShutdownNotice.count(children.count, "child", "children")
         options.log("ferry: killing what is still busy: \(busy)")
-        for pid in children {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        }
-        children.removeAll()
+        _ = children.killAll()
     }
 
     // MARK: the child
@@ -149,8 +144,9 @@ final class ForkPerClientServer {
         listeners.forEach { close($0.fd) }
         close(reportsOut.fd)
         ForkedChild.leaveSignalsToParent(signals, parentPID: parentPID, processName: "ferry-child")
-        let summary = BlockingDriver.serve(handler.makeSession(socket: connection, peer: peer))
-        try? reportsIn.send(record: summary)
+        var report = ConnectionReport()
+        report.add(BlockingDriver.serve(handler.makeSession(socket: connection, peer: peer), stopping: stopping.fd))
+        try? reportsIn.send(record: report)
         _exit(0)
     }
 }

@@ -21,6 +21,7 @@ public struct IterativeModel: ServerModel {
         let signals = try SignalDescriptor([SIGINT, SIGTERM])
         let handler = makeHandler()
         var tally = WorkerTally(label: "server")
+        var backOff = AcceptBackOff()
         serving: while true {
             let ready = readableDescriptors([signals.fd] + listeners.map(\.fd), timeoutMilliseconds: -1)
             if ready.contains(signals.fd), let signal = signals.drain().first {
@@ -29,8 +30,10 @@ public struct IterativeModel: ServerModel {
             }
             // One connection from each ready listener per round, so neither starves.
             for listener in listeners where ready.contains(listener.fd) {
-                guard case .connection(let fd, let peer) = listener.attemptAccept(log: options.log) else { continue }
-                tally.add(BlockingDriver.serve(handler.makeSession(socket: fd, peer: peer)))
+                guard case .connection(let fd, let peer) = listener.acceptWaitingOut(&backOff, log: options.log) else { continue }
+                // A pending SIGINT/SIGTERM makes the signal descriptor readable: an idle
+                // keep-alive connection then ends at once and the loop above stops.
+                tally.add(BlockingDriver.serve(handler.makeSession(socket: fd, peer: peer), stopping: signals.fd))
             }
         }
         listeners.forEach { close($0.fd) }

@@ -1,7 +1,8 @@
 /// Every concurrency model by its command-line name.
 public enum ModelCatalog {
-    /// The default (prefork-pass) first, then the seed's designs and its roadmap's.
+    /// The default (prefork-pass-epoll) first, then csdesign's designs and its roadmap's.
     public static let all: [any ServerModel] = [
+        PreforkPassEpollModel(),
         PreforkPassModel(),
         IterativeModel(),
         ForkPerClientModel(),

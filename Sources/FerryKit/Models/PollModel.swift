@@ -11,8 +11,8 @@ public struct PollModel: ServerModel {
 
     public func run(listeners: [Listener], makeHandler: @escaping HandlerFactory,
                     options: ModelOptions) throws -> [WorkerTally] {
-        let loop = try EventLoop(backend: PollBackend(), listeners: listeners, handler: makeHandler(),
-                                 options: options)
+        let loop = try EventLoop(backend: PollBackend(), source: .listeners(listeners),
+                                 handler: makeHandler(), options: options)
         return try loop.run()
     }
 }

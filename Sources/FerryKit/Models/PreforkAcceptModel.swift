@@ -1,7 +1,7 @@
 import Glibc
 
 /// Preforked children that all call accept(2) on the same listening socket (UNP
-/// 30.6; the seed's server03). The parent opens the listeners, maps the per-child
+/// 30.6; csdesign's server03). The parent opens the listeners, maps the per-child
 /// counters (shared memory), makes the accept lock if any, forks `workers`
 /// children and then only waits on a signal descriptor. Each child makes its
 /// handler once and loops: take the lock, accept, release, serve with the blocking
@@ -55,9 +55,11 @@ final class PreforkAcceptParent {
     private let options: ModelOptions
     private let counts: SharedTallyTable
     private let signals: SignalDescriptor
+    /// Raised when the drain begins: children close idle keep-alive connections at once.
+    private let stopping: ShutdownBeacon
     private let parentPID = getpid()
-    /// The child in each slot; 0 when the slot has none.
-    private var pids: [pid_t]
+    private let slotCount: Int
+    private var children = ChildSupervisor()
     private var drain = Drain()
 
     init(listeners: [Listener], lock: AcceptLock?, makeHandler: @escaping HandlerFactory,
@@ -66,17 +68,17 @@ final class PreforkAcceptParent {
         self.lock = lock
         self.makeHandler = makeHandler
         self.options = options
-        let slots = max(1, options.workers)
-        counts = try SharedTallyTable(slots: slots)
-        pids = Array(repeating: 0, count: slots)
+        slotCount = max(1, options.workers)
+        counts = try SharedTallyTable(slots: slotCount)
         signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
+        stopping = try ShutdownBeacon()
     }
 
     func run() throws -> [WorkerTally] {
         do {
-            for slot in pids.indices { try start(slot) }
+            for slot in 0..<slotCount { try start(slot) }
         } catch {
-            killChildren()
+            _ = children.killAll()
             throw error
         }
         while true {
@@ -84,17 +86,17 @@ final class PreforkAcceptParent {
             let ready = readableDescriptors([signals.fd], timeoutMilliseconds: timeout)
             if ready.contains(signals.fd) { handleSignals() }
             if drain.isDraining {
-                if !pids.contains(where: { $0 != 0 }) { break }
+                if children.isEmpty { break }
                 if drain.hasExpired {
-                    let busy = pids.filter { $0 != 0 }.count
-                    options.log("ferry: killing what is still busy: \(ShutdownNotice.count(busy, "child", "children"))")
-                    killChildren()
+                    let busy = ShutdownNotice.count(children.count, "child", "children")
+                    options.log("ferry: killing what is still busy: \(busy)")
+                    _ = children.killAll()
                     break
                 }
             }
         }
         acceptor.listeners.forEach { close($0.fd) }
-        return pids.indices.map { counts.tally(slot: $0, label: "worker \($0)") }
+        return (0..<slotCount).map { counts.tally(slot: $0, label: "worker \($0)") }
     }
 
     private func handleSignals() {
@@ -109,57 +111,41 @@ final class PreforkAcceptParent {
     private func beginShutdown(_ signal: Int32) {
         if drain.begin(on: signal, letting: "busy children", timeout: options.drainTimeout, log: options.log) {
             acceptor.stop()
+            stopping.raise()
         }
     }
 
     private func reapChildren() {
-        var status: Int32 = 0
-        while true {
-            let pid = waitpid(-1, &status, WNOHANG)
-            guard pid > 0 else { return }
-            guard let slot = pids.firstIndex(of: pid) else { continue }
-            pids[slot] = 0
-            if drain.isDraining { continue }
-            options.log("ferry: worker \(slot) (pid \(pid)) \(describeExit(status)); starting a new one")
+        for child in children.reap() where !drain.isDraining {
+            options.log("ferry: worker \(child.slot) (pid \(child.pid)) \(describeExit(child.status)); starting a new one")
             do {
-                try start(slot)
+                try start(child.slot)
             } catch {
-                options.log("ferry: cannot restart worker \(slot): \(error)")
+                options.log("ferry: cannot restart worker \(child.slot): \(error)")
             }
         }
     }
 
-    private func killChildren() {
-        for (slot, pid) in pids.enumerated() where pid != 0 {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            pids[slot] = 0
-        }
-    }
-
     private func start(_ slot: Int) throws {
-        let pid = fork()
-        if pid < 0 { throw SystemError("fork") }
-        if pid == 0 { becomeChild(slot: slot) }
-        pids[slot] = pid
+        _ = try children.start(slot: slot) { becomeChild(slot: slot) }
     }
 
     /// Runs in the forked child and never returns.
     private func becomeChild(slot: Int) -> Never {
         ForkedChild.leaveSignalsToParent(signals, parentPID: parentPID, processName: "ferry-worker")
         let handler = makeHandler()
+        var backOff = AcceptBackOff()
         serving: while true {
             lock?.lock()
-            let attempt = acceptor.next(log: options.log)
+            let outcome = acceptor.next(&backOff, log: options.log)
             lock?.unlock()
-            switch attempt {
+            switch outcome {
             case .connection(let fd, let peer):
-                counts.add(BlockingDriver.serve(handler.makeSession(socket: fd, peer: peer)), slot: slot)
-            case .nothing:
-                continue
-            case .listenerClosed:
+                counts.add(BlockingDriver.serve(handler.makeSession(socket: fd, peer: peer), stopping: stopping.fd), slot: slot)
+            case .closed:
                 break serving
+            case .empty, .retry, .backOff:
+                continue
             }
         }
         _exit(0)

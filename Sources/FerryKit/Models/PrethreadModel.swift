@@ -1,6 +1,6 @@
 import Glibc
 
-/// A pool of threads started up front (UNP 30.11 and 30.12; the seed's roadmap),
+/// A pool of threads started up front (UNP 30.11 and 30.12; csdesign's roadmap),
 /// in one of two hand-offs:
 ///
 /// - `.lockedAccept` (UNP 30.11): every pool thread calls accept(2) itself, one at
@@ -41,15 +41,18 @@ public struct PrethreadModel: ServerModel {
         let signals = try SignalDescriptor([SIGINT, SIGTERM])
         let poolSize = max(1, options.workers)
         let group = try ThreadGroup(rowLabels: (0..<poolSize).map { "thread \($0)" })
+        // Raised when the drain begins: threads close idle keep-alive connections at once.
+        let stopping = try ShutdownBeacon()
         let stopSignal: Int32
         switch handoff {
         case .lockedAccept:
             stopSignal = try runLockedAccept(listeners, group: group, poolSize: poolSize, signals: signals,
-                                             makeHandler: makeHandler, options: options)
+                                             stopping: stopping, makeHandler: makeHandler, options: options)
         case .mainThreadAccepts:
             stopSignal = try runMainThreadAccepts(listeners, group: group, poolSize: poolSize, signals: signals,
-                                                  makeHandler: makeHandler, options: options)
+                                                  stopping: stopping, makeHandler: makeHandler, options: options)
         }
+        stopping.raise()
         options.log(ShutdownNotice.draining(stopSignal, what: "busy threads", drainTimeout: options.drainTimeout))
         let allEnded = group.waitForAll(until: ShutdownNotice.deadline(after: options.drainTimeout),
                                         signals: signals, log: options.log)
@@ -61,8 +64,8 @@ public struct PrethreadModel: ServerModel {
 
     /// UNP 30.11: the pool threads take turns in accept; returns the signal that stopped it.
     private func runLockedAccept(_ listeners: [Listener], group: ThreadGroup, poolSize: Int,
-                                 signals: SignalDescriptor, makeHandler: @escaping HandlerFactory,
-                                 options: ModelOptions) throws -> Int32 {
+                                 signals: SignalDescriptor, stopping: ShutdownBeacon,
+                                 makeHandler: @escaping HandlerFactory, options: ModelOptions) throws -> Int32 {
         let acceptor = SharedAcceptor(listeners)
         let lock = try MutexAcceptLock(processShared: false)
         let log = options.log
@@ -70,17 +73,19 @@ public struct PrethreadModel: ServerModel {
             for row in 0..<poolSize {
                 try group.start {
                     let handler = makeHandler()
+                    var backOff = AcceptBackOff()
                     while true {
                         lock.lock()
-                        let attempt = acceptor.next(log: log)
+                        let outcome = acceptor.next(&backOff, log: log)
                         lock.unlock()
-                        switch attempt {
+                        switch outcome {
                         case .connection(let fd, let peer):
-                            group.record(BlockingDriver.serve(handler.makeSession(socket: fd, peer: peer)), row: row)
-                        case .nothing:
-                            continue
-                        case .listenerClosed:
+                            group.record(BlockingDriver.serve(handler.makeSession(socket: fd, peer: peer), stopping: stopping.fd),
+                                         row: row)
+                        case .closed:
                             return
+                        case .empty, .retry, .backOff:
+                            continue
                         }
                     }
                 }
@@ -96,19 +101,20 @@ public struct PrethreadModel: ServerModel {
 
     /// UNP 30.12: the main thread accepts and queues; returns the signal that stopped it.
     private func runMainThreadAccepts(_ listeners: [Listener], group: ThreadGroup, poolSize: Int,
-                                      signals: SignalDescriptor, makeHandler: @escaping HandlerFactory,
-                                      options: ModelOptions) throws -> Int32 {
+                                      signals: SignalDescriptor, stopping: ShutdownBeacon,
+                                      makeHandler: @escaping HandlerFactory, options: ModelOptions) throws -> Int32 {
         // One queued connection per thread: a longer queue would only move the
         // kernel's backlog into this process.
         let queue = ConnectionQueue(capacity: poolSize)
         defer { queue.close() }
+        var backOff = AcceptBackOff()
         for row in 0..<poolSize {
             try group.start {
                 let handler = makeHandler()
                 while let (connection, freedSpace) = queue.take() {
                     if freedSpace { group.wake() }
                     let session = handler.makeSession(socket: connection.fd, peer: connection.peer)
-                    group.record(BlockingDriver.serve(session), row: row)
+                    group.record(BlockingDriver.serve(session, stopping: stopping.fd), row: row)
                 }
             }
         }
@@ -125,7 +131,7 @@ public struct PrethreadModel: ServerModel {
             }
             for listener in listeners where accepting && ready.contains(listener.fd) {
                 while !queue.isFull {
-                    guard case .connection(let fd, let peer) = listener.attemptAccept(log: options.log) else { break }
+                    guard case .connection(let fd, let peer) = listener.acceptWaitingOut(&backOff, log: options.log) else { break }
                     queue.append((fd, peer))
                 }
             }

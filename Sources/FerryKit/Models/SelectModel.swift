@@ -12,8 +12,8 @@ public struct SelectModel: ServerModel {
 
     public func run(listeners: [Listener], makeHandler: @escaping HandlerFactory,
                     options: ModelOptions) throws -> [WorkerTally] {
-        let loop = try EventLoop(backend: SelectBackend(), listeners: listeners, handler: makeHandler(),
-                                 options: options)
+        let loop = try EventLoop(backend: SelectBackend(), source: .listeners(listeners),
+                                 handler: makeHandler(), options: options)
         return try loop.run()
     }
 }

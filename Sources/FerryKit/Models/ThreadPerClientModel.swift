@@ -1,6 +1,6 @@
 import Glibc
 
-/// One thread per client (UNP 30.10; the seed's roadmap). The main thread polls the
+/// One thread per client (UNP 30.10; csdesign's roadmap). The main thread polls the
 /// listeners, a signal descriptor and the thread group's wake socket; for each
 /// connection it starts a detached pthread that makes its own handler (handlers are
 /// not thread-safe), serves the connection with the blocking driver, adds its
@@ -22,8 +22,11 @@ public struct ThreadPerClientModel: ServerModel {
                     options: ModelOptions) throws -> [WorkerTally] {
         let signals = try SignalDescriptor([SIGINT, SIGTERM])
         let group = try ThreadGroup(rowLabels: ["threads"])
+        // Raised when the drain begins: threads close idle keep-alive connections at once.
+        let stopping = try ShutdownBeacon()
         let threadCap = max(1, options.maxWorkers)
         var stopSignal = SIGTERM
+        var backOff = AcceptBackOff()
         serving: while true {
             let accepting = group.live < threadCap
             let watched = [signals.fd, group.wakeDescriptor] + (accepting ? listeners.map(\.fd) : [])
@@ -35,12 +38,12 @@ public struct ThreadPerClientModel: ServerModel {
             }
             for listener in listeners where accepting && ready.contains(listener.fd) {
                 while group.live < threadCap {
-                    guard case .connection(let fd, let peer) = listener.attemptAccept(log: options.log) else { break }
+                    guard case .connection(let fd, let peer) = listener.acceptWaitingOut(&backOff, log: options.log) else { break }
                     do {
                         try group.start {
                             let handler = makeHandler()
                             let session = handler.makeSession(socket: fd, peer: peer)
-                            group.record(BlockingDriver.serve(session), row: 0)
+                            group.record(BlockingDriver.serve(session, stopping: stopping.fd), row: 0)
                         }
                     } catch {
                         options.log("ferry: cannot start a thread for a connection from \(peer): \(error); closing it")
@@ -52,6 +55,7 @@ public struct ThreadPerClientModel: ServerModel {
         options.log(ShutdownNotice.draining(stopSignal, what: ShutdownNotice.count(group.live, "busy thread", "busy threads"),
                                             drainTimeout: options.drainTimeout))
         listeners.forEach { close($0.fd) }
+        stopping.raise()
         _ = group.waitForAll(until: ShutdownNotice.deadline(after: options.drainTimeout),
                              signals: signals, log: options.log)
         return group.tallies

@@ -39,7 +39,30 @@ public struct Listener {
         return listeners
     }
 
-    /// Accepts one connection; nil when none is waiting (EAGAIN) or it failed.
+    /// One accept(2), and what its result means for the caller: the single place where
+    /// accept errors are judged, for every model. The connection is non-blocking and
+    /// close-on-exec whatever the listener is.
+    public func acceptConnection() -> AcceptOutcome {
+        if let (fd, peer) = accept(nonBlocking: true) { return .connection(fd: fd, peer: peer) }
+        let code = errno
+        switch code {
+        case EAGAIN:
+            return .empty
+        case EINVAL, EBADF:
+            return .closed
+        case EINTR, ECONNABORTED, EPERM,
+             // accept(2), "Error handling": Linux passes the new connection's pending network
+             // errors on as accept errors; "treat them like EAGAIN by retrying".
+             EPROTO, ENOPROTOOPT, ENETDOWN, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH:
+            return .retry
+        default:
+            // EMFILE, ENFILE, ENOBUFS, ENOMEM, or anything unforeseen: the connection stays
+            // queued and the listener readable, so an immediate retry would only spin.
+            return .backOff(code: code)
+        }
+    }
+
+    /// Accepts one connection; nil when none is waiting (EAGAIN) or it failed (errno says why).
     public func accept(nonBlocking: Bool = true) -> (fd: Int32, peer: SocketAddress)? {
         var peer = SocketAddress()
         let fd = withUnsafeMutableBytes(of: &peer.storage) { raw in
@@ -82,4 +105,26 @@ public struct Listener {
             }
         }
     }
+}
+
+/// What one `Listener.acceptConnection()` came to.
+public enum AcceptOutcome {
+    case connection(fd: Int32, peer: SocketAddress)
+    /// The call was interrupted, or the connection failed before it was taken
+    /// (ECONNABORTED, a network error): the next one may be fine, call accept again now.
+    case retry
+    /// Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the connections
+    /// stay in the backlog. Free what you can, and try again after `Listener.backOffPause`
+    /// (a level-triggered waiter stops watching the listener meanwhile; an
+    /// edge-triggered one needs a timer, since no new event comes for what is queued).
+    case backOff(code: Int32)
+    /// The backlog is empty (EAGAIN).
+    case empty
+    /// The listener was shut down (EINVAL) or closed (EBADF).
+    case closed
+}
+
+public extension Listener {
+    /// How long accepting pauses after `AcceptOutcome.backOff`.
+    static let backOffPause = 0.1
 }

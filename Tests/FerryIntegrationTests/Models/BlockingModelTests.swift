@@ -97,7 +97,7 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         let rows = Self.served.first { $0.model == model }!.rows
         for row in rows { #expect(result.stdout.contains("\n\(row): "), "\(result.stdout)") }
-        #expect(result.stdout.contains("total: \(bases.count) requests"), "\(result.stdout)")
+        #expect(result.stdout.contains("total: \(bases.count) connections, \(bases.count) requests"), "\(result.stdout)")
     }
 
     /// The counts of the "child N : X times" lines (or "thread N", "server", ...).

@@ -47,6 +47,6 @@ import Testing
 
         let stopped = server.stop()
         #expect(stopped.status == 0)
-        #expect(stopped.stdout.contains("total: 60 requests, "), "\(stopped.stdout)")
+        #expect(stopped.stdout.contains("total: 60 connections, 60 requests, "), "\(stopped.stdout)")
     }
 }

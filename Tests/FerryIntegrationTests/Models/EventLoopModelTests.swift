@@ -63,7 +63,7 @@ import Testing
 
         let stopped = server.stop()
         #expect(stopped.status == 0)
-        #expect(stopped.stdout.contains("\(model) loop: 2 requests"), "\(stopped.stdout)")
+        #expect(stopped.stdout.contains("\(model) loop: 2 connections, 2 requests"), "\(stopped.stdout)")
     }
 
     /// A 200 MiB download, throttled by the client so the server's socket buffer stays

@@ -44,7 +44,7 @@ struct BodiesTests {
         let sent = Int64(2 * BodiesSite.bigSize)
         let expected = mode == "--copy" ? "0 bytes via sendfile, \(sent) bytes via copy"
                                         : "\(sent) bytes via sendfile, 0 bytes via copy"
-        #expect(report.contains("total: 2 requests, \(expected)"), "\(report)")
+        #expect(report.contains("total: 2 connections, 2 requests, \(expected)"), "\(report)")
     }
 
     @Test(arguments: modes)

@@ -77,7 +77,7 @@ struct ConfigTests {
         #expect(try request(server.port, "/docs/").status == 403)
         let report = server.stop().stdout
         #expect(report.contains("copy, cork on"), "the startup line names the mode")
-        #expect(report.contains("total: 2 requests, 0 bytes via sendfile, 14 bytes via copy"), "\(report)")
+        #expect(report.contains("total: 2 connections, 2 requests, 0 bytes via sendfile, 14 bytes via copy"), "\(report)")
     }
 
     /// Flags override the file: the directory, the body mode, the access log, the
@@ -109,7 +109,7 @@ struct ConfigTests {
         #expect(overridden.workers(atLeast: 2).count == 2)
         let output = overridden.stop().stdout
         #expect(output.contains("\"GET /file.txt HTTP/1.0\" 200 14"), "\(output)")
-        #expect(output.contains("total: 1 requests, 14 bytes via sendfile, 0 bytes via copy"), "\(output)")
+        #expect(output.contains("total: 1 connections, 1 requests, 14 bytes via sendfile, 0 bytes via copy"), "\(output)")
     }
 
     /// A flag's value is held to the key's range in `ConfigSchema`, and the error names

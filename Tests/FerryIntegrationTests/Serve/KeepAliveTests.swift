@@ -245,6 +245,23 @@ struct KeepAliveLimitTests {
         #expect(elapsed < 2, "200 requests took \(elapsed) s")
     }
 
+    /// SIGTERM closes a connection idle between requests at once, whichever model
+    /// holds it; waiting out its keep-alive timeout (15 s) would hold the shutdown.
+    @Test(arguments: ["prefork-pass-epoll", "prefork-pass", "epoll", "fork", "thread", "prethread",
+                      "prefork-accept", "iterative"])
+    func sigtermClosesIdleKeptConnectionsAtOnce(model: String) throws {
+        let server = try FerryServer(["--model", model, "--access-log", "off", root])
+        let client = try RawClient(port: server.port, receiveTimeout: 10)
+        client.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(client.readResponse().bodyText == "alpha\n", "\(model)")
+        let start = Date()
+        let stopped = server.stop(timeout: 20)
+        let elapsed = seconds(since: start)
+        #expect(stopped.status == 0, "\(model): \(stopped.stderr)")
+        #expect(elapsed < 3, "\(model) took \(elapsed) s to stop")
+        #expect(client.serverClosed(), "\(model)")
+    }
+
     /// --minimal-http10 answers as Ferry did before persistent connections: HTTP/1.0,
     /// Connection: close, one request per connection, even to HTTP/1.1 with keep-alive.
     @Test func minimalHTTP10ModeClosesEveryConnection() throws {

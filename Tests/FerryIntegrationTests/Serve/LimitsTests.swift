@@ -124,14 +124,15 @@ struct LimitsTests {
     }
 
     /// TCP_DEFER_ACCEPT: a connection that sends nothing stays with the kernel and
-    /// does not take the only worker from the next client. The control, with
+    /// does not take the only worker of classic prefork-pass from the next client. The control, with
     /// defer_accept = 0, shows what it prevents: the next client waits until the
     /// silent one's head_timeout (2 s) runs out.
     @Test func silentConnectionsDoNotOccupyAWorker() throws {
         let scratch = Fixture.scratch
         func secondClientWait(config toml: String) throws -> Double {
             let config = try configFile(scratch, toml)
-            let server = try FerryServer(["--config", config, "--workers", "1", "--max-workers", "1", scratch.root])
+            let server = try FerryServer(["--config", config, "--model", "prefork-pass", "--workers", "1",
+                                          "--max-workers", "1", scratch.root])
             defer { server.stop() }
             let silent = try RawClient(port: server.port)
             usleep(200_000)

@@ -154,14 +154,14 @@ struct ProcessTests {
         #expect(try sha256File(output) == scratch.sha256("root/large.bin"))
         let (status, stdout, _) = server.ferry.wait(timeout: 20)
         #expect(status == 0)
-        #expect(stdout.contains("total: 1 requests, \(ProcessSite.largeSize) bytes via sendfile"), "\(stdout)")
+        #expect(stdout.contains("total: 1 connections, 1 requests, \(ProcessSite.largeSize) bytes via sendfile"), "\(stdout)")
     }
 
-    /// A worker busy with a long download does not make others wait for it: when no
-    /// worker finishes anything for a moment, the pool grows (up to --max-workers).
+    /// prefork-pass: a worker busy with a long download does not make others wait for
+    /// it: when no worker finishes anything for a moment, the pool grows (up to --max-workers).
     @Test func poolGrowsWhileWorkersAreBusyForLong() throws {
         let scratch = Fixture.scratch
-        let server = try FerryServer(["--workers", "1", "--max-workers", "3", scratch.root])
+        let server = try FerryServer(["--model", "prefork-pass", "--workers", "1", "--max-workers", "3", scratch.root])
         let directory = try scratch.downloads()
         let output = directory + "/grow.bin"
         let download = Background {
@@ -177,7 +177,7 @@ struct ProcessTests {
         #expect(try download.value(timeout: 60).status == 0)
         let (status, stdout, _) = server.stop()
         #expect(status == 0)
-        #expect(stdout.contains("worker 1: 1 requests"), "\(stdout)")
+        #expect(stdout.contains("worker 1: 1 connections, 1 requests"), "\(stdout)")
     }
 
     /// The drain is bounded: a client that never reads is cut off after
@@ -214,7 +214,7 @@ struct ProcessTests {
         #expect(status == 0)
         let total = try #require(stdout.split(separator: "\n").last { $0.hasPrefix("total: ") })
         let copy = flags == ["--copy"]
-        #expect(total.hasPrefix("total: 4 requests, \(copy ? 0 : 18) bytes via sendfile, \(copy ? 18 : 0) bytes via copy, "),
+        #expect(total.hasPrefix("total: 4 connections, 4 requests, \(copy ? 0 : 18) bytes via sendfile, \(copy ? 18 : 0) bytes via copy, "),
                 "\(total)")
         // One line per worker before the total, in the seed's "child N : X times" spirit.
         let workerLines = stdout.split(separator: "\n").filter { $0.hasPrefix("worker ") }

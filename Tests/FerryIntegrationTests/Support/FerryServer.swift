@@ -25,9 +25,17 @@ final class FerryProcess {
     var output: String { String(decoding: stdout.snapshot, as: UTF8.self) }
     var errors: String { String(decoding: stderr.snapshot, as: UTF8.self) }
 
-    init(_ arguments: [String], directory: String? = nil, executable: String = ferryBinary) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+    /// `launcher` runs the executable through a program that execs it (`prlimit
+    /// --nofile=64 --`), so `pid` is still the executable's.
+    init(_ arguments: [String], directory: String? = nil, executable: String = ferryBinary,
+         launcher: [String] = []) throws {
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [program] + launcher.dropFirst() + [executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
         process.currentDirectoryURL = URL(fileURLWithPath: directory ?? packageRoot)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -116,11 +124,11 @@ final class FerryServer {
 
     /// Starts `ferry serve ARGS --host 127.0.0.1 --port 0` (unless ARGS name a host or
     /// port) and waits for the line that announces the URL.
-    init(_ arguments: [String] = [], directory: String? = nil) throws {
+    init(_ arguments: [String] = [], directory: String? = nil, launcher: [String] = []) throws {
         var arguments = ["serve"] + arguments
         if !arguments.contains("--host") { arguments += ["--host", "127.0.0.1"] }
         if !arguments.contains("--port") { arguments += ["--port", "0"] }
-        ferry = try FerryProcess(arguments, directory: directory)
+        ferry = try FerryProcess(arguments, directory: directory, launcher: launcher)
         guard let port = ferry.announcedPort() else {
             let errors = ferry.stop(signal: SIGKILL).stderr
             throw CommandError.timedOut("ferry serve did not announce a URL: \(errors)")

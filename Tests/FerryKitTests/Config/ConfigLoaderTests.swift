@@ -194,7 +194,7 @@ import Testing
             == "conf/ferry.toml: [server] max_workers: must be at least workers (4), got 2")
         #expect(try loadTestConfig("[server]\nworkers = 4\nmax_workers = 4").maxWorkers == 4)
         #expect(configProblem("[server]\nmodel = \"x\"")
-            == "conf/ferry.toml: [server] model: unknown model \"x\" (known: iterative, epoll, prefork-pass)")
+            == "conf/ferry.toml: [server] model: unknown model \"x\" (known: iterative, epoll, prefork-pass, prefork-pass-epoll)")
     }
 
     @Test func syntaxErrorsGiveTheLineAndTheParsersMessage() throws {
@@ -216,15 +216,15 @@ import Testing
 
     @Test func validateJudgesValuesSetByFlags() throws {
         var config = ServerConfig()
-        try config.validate(models: ["prefork-pass"])
+        try config.validate(models: ["prefork-pass-epoll"])
         config.port = 65536
         #expect(throws: ConfigError("[server] port: expected an integer from 0 to 65535, got 65536")) {
-            try config.validate(models: ["prefork-pass"])
+            try config.validate(models: ["prefork-pass-epoll"])
         }
         config.port = 80
         config.workers = 65
         #expect(throws: ConfigError("[server] max_workers: must be at least workers (65), got 64")) {
-            try config.validate(models: ["prefork-pass"])
+            try config.validate(models: ["prefork-pass-epoll"])
         }
     }
 

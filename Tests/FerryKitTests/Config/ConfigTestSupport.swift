@@ -2,7 +2,7 @@ import Glibc
 @testable import FerryKit
 
 /// The models the tests pretend the executable offers.
-let testModels = ["iterative", "epoll", "prefork-pass"]
+let testModels = ["iterative", "epoll", "prefork-pass", "prefork-pass-epoll"]
 
 /// Loads `toml` as if it were conf/ferry.toml in /srv/ferry/conf.
 func loadTestConfig(_ toml: String) throws -> ServerConfig {

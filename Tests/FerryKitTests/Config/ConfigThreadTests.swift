@@ -14,14 +14,14 @@ import Testing
         // not wait for a lock another thread held at the fork, and the Swift runtime
         // takes one the first time a call site needs a generic witness table (seen
         // here: a child stuck in swift_getWitnessTable). Warmed call sites take none.
-        _ = try ConfigLoader.load(path: path, models: ["prefork-pass"])
+        _ = try ConfigLoader.load(path: path, models: ["prefork-pass-epoll"])
         #expect(Self.threadCount() != nil)
 
         let child = fork()
         try #require(child >= 0)
         if child == 0 {
             guard Self.threadCount() == 1 else { _exit(100) }
-            guard (try? ConfigLoader.load(path: path, models: ["prefork-pass"])) != nil else { _exit(101) }
+            guard (try? ConfigLoader.load(path: path, models: ["prefork-pass-epoll"])) != nil else { _exit(101) }
             _exit(Int32(Self.threadCount() ?? 102))
         }
         #expect(Self.exitStatus(of: child, timeoutSeconds: 30) == 1)

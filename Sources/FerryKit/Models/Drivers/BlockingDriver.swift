@@ -5,19 +5,29 @@ import Glibc
 /// gives a connection a whole process or thread (iterative, fork, thread, prefork).
 public enum BlockingDriver {
     /// Serves the connection, closes the socket and returns the session's totals.
-    public static func serve(_ session: Session) -> SessionSummary {
+    /// When `stopping` becomes readable (shutdown began), the session is told to
+    /// drain: an idle one ends at once, a busy one after its current response.
+    public static func serve(_ session: Session, stopping: Int32 = -1) -> SessionSummary {
+        var stopping = stopping
         loop: while true {
             let want = session.advance()
-            var pollDescriptor = pollfd(fd: session.socket, events: 0, revents: 0)
+            var descriptors = [pollfd(fd: session.socket, events: 0, revents: 0),
+                               pollfd(fd: stopping, events: Int16(POLLIN), revents: 0)]
             switch want {
             case .finished: break loop
-            case .readable: pollDescriptor.events = Int16(POLLIN)
-            case .writable: pollDescriptor.events = Int16(POLLOUT)
+            case .readable: descriptors[0].events = Int16(POLLIN)
+            case .writable: descriptors[0].events = Int16(POLLOUT)
             }
-            let ready = poll(&pollDescriptor, 1, pollTimeout(until: session.deadline))
-            if ready == 0 || (ready < 0 && errno != EINTR) {
+            // A negative descriptor is ignored by poll(2).
+            let ready = poll(&descriptors, 2, pollTimeout(until: session.deadline))
+            if ready < 0 && errno == EINTR { continue }
+            if ready <= 0 {
                 session.expire()
                 break loop
+            }
+            if descriptors[1].revents != 0 {
+                stopping = -1
+                if session.drain() { break loop }
             }
         }
         close(session.socket)

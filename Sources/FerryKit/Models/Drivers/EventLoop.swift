@@ -33,17 +33,33 @@ protocol ReadinessBackend: AnyObject {
     func wait(timeoutMilliseconds: Int32, into ready: inout [Int32]) throws
 }
 
-/// One process serving many sessions at once (UNP 6.8; the seed's select server and
-/// its roadmap's poll and epoll). Each connection is a non-blocking socket and a
-/// `Session`; the loop calls `advance()` when the socket is ready for what the
-/// session waits for, so no connection ever blocks another.
+/// Where an event loop's connections come from, and how it learns to stop.
+enum ConnectionSource {
+    /// It accepts on these itself and stops on SIGINT/SIGTERM (select, poll, epoll).
+    case listeners([Listener])
+    /// A parent passes connections down this channel and hears back, in one
+    /// `ConnectionReport` per loop iteration that closed any, what became of them
+    /// (prefork-pass-epoll's workers). End of stream on it means stop.
+    case channel(DescriptorChannel)
+}
+
+/// One process serving many sessions at once (UNP 6.8; csdesign's select server and
+/// its roadmap's poll and epoll; each worker of prefork-pass-epoll). Each connection
+/// is a non-blocking socket and a `Session`; the loop calls `advance()` when the
+/// socket is ready for what the session waits for, so no connection ever blocks
+/// another.
 ///
-/// One iteration: wait (the timeout is the earliest session deadline, or the end of
-/// the drain), then for each ready descriptor: the signal descriptor → begin the
-/// shutdown; a listener → accept until EAGAIN, advancing each new session at once;
-/// a session → advance it and change its interest if it now waits for something
-/// else. Then expire the sessions whose deadline passed. A finished session's socket
-/// is forgotten by the backend and closed.
+/// One iteration: wait (the timeout is the earliest session deadline, the end of the
+/// drain or of an accept pause), then for each ready descriptor: the signal
+/// descriptor → begin the shutdown; a listener → accept until EAGAIN; the channel →
+/// take every connection waiting on it; in both cases advancing each new session at
+/// once; a session → advance it and change its interest if it now waits for
+/// something else. Then expire the sessions whose deadline passed. A finished
+/// session's socket is forgotten by the backend and closed.
+///
+/// The shutdown (a signal, or end of stream on the channel) stops taking
+/// connections, closes at once the sessions that `drain()` says are idle, and lets
+/// the others finish within the drain timeout.
 final class EventLoop<Backend: ReadinessBackend> {
     /// A session and what the backend watches its socket for.
     private struct Entry {
@@ -51,54 +67,64 @@ final class EventLoop<Backend: ReadinessBackend> {
         var interest: Interest
     }
 
-    /// How long accepting pauses after running out of descriptors or memory, so a
-    /// listener that stays readable does not spin the loop.
-    static var acceptPauseSeconds: Double { 0.1 }
-
     private let backend: Backend
-    private let listeners: [Listener]
     private let handler: ConnectionHandler
     private let options: ModelOptions
-    private let signals: SignalDescriptor
     private var sessions: [Int32: Entry] = [:]
     private var tally = WorkerTally(label: "\(Backend.name) loop")
     private var ready: [Int32] = []
 
-    private var listenerDescriptors: Set<Int32>
+    private var listeners: [Listener] = []
+    private var listenerDescriptors: Set<Int32> = []
+    private var signals: SignalDescriptor?
     private var watchingListeners = false
-    /// When accepting resumes after a pause (0: not paused).
-    private var acceptResumeTime: UInt64 = 0
-    private var acceptFailureLogged = false
+    /// Out of descriptors or memory: the listeners are not watched until it ends.
+    private var backOff = AcceptBackOff()
+
+    private var channel: DescriptorChannel?
+    /// Connections closed since the last report to the parent.
+    private var unreported = ConnectionReport()
 
     /// No session's deadline is earlier than this (0: no session has one). Kept as a
     /// lower bound so advancing a session costs O(1); the sessions are scanned only
     /// once it has passed, and the scan finds the true earliest deadline again.
     private var earliestDeadline: UInt64 = 0
 
-    /// Started on SIGINT/SIGTERM: the loop ends when no session remains or it expires.
+    /// Started on SIGINT/SIGTERM or end of stream: the loop ends when no session
+    /// remains or it expires.
     private var drain = Drain()
 
-    init(backend: Backend, listeners: [Listener], handler: ConnectionHandler, options: ModelOptions) throws {
+    init(backend: Backend, source: ConnectionSource, handler: ConnectionHandler, options: ModelOptions) throws {
         self.backend = backend
-        self.listeners = listeners
         self.handler = handler
         self.options = options
-        listenerDescriptors = Set(listeners.map(\.fd))
-        signals = try SignalDescriptor([SIGINT, SIGTERM])
-        for fd in [signals.fd] + listeners.map(\.fd) {
-            if let reason = backend.refusal(for: fd) { throw SystemError("\(Backend.name): \(reason)", code: EMFILE) }
+        switch source {
+        case .listeners(let listeners):
+            let signals = try SignalDescriptor([SIGINT, SIGTERM])
+            for fd in [signals.fd] + listeners.map(\.fd) {
+                if let reason = backend.refusal(for: fd) { throw SystemError("\(Backend.name): \(reason)", code: EMFILE) }
+            }
+            try backend.watch(signals.fd, for: .readable)
+            self.listeners = listeners
+            self.signals = signals
+            listenerDescriptors = Set(listeners.map(\.fd))
+        case .channel(let channel):
+            SocketOptions.setNonBlocking(channel.fd)
+            try backend.watch(channel.fd, for: .readable)
+            self.channel = channel
         }
-        try backend.watch(signals.fd, for: .readable)
     }
 
-    /// Serves until SIGINT/SIGTERM and the drain that follows; returns the one tally.
+    /// Serves until the shutdown and the drain that follows; returns the one tally.
     func run() throws -> [WorkerTally] {
         try watchListeners(true)
         while !drain.isDraining || (!sessions.isEmpty && !drain.hasExpired) {
             try backend.wait(timeoutMilliseconds: waitTimeout(), into: &ready)
             for fd in ready {
-                if fd == signals.fd {
+                if fd == signals?.fd {
                     handleSignals()
+                } else if fd == channel?.fd {
+                    takePassedConnections()
                 } else if listenerDescriptors.contains(fd) {
                     if let listener = listeners.first(where: { $0.fd == fd }) { acceptConnections(from: listener) }
                 } else if let entry = sessions[fd] {
@@ -108,14 +134,13 @@ final class EventLoop<Backend: ReadinessBackend> {
             }
             let now = monotonicNanoseconds()
             if earliestDeadline != 0 && now >= earliestDeadline { expireSessions(now: now) }
-            if acceptResumeTime != 0 && now >= acceptResumeTime && !drain.isDraining {
-                acceptResumeTime = 0
-                try watchListeners(true)
-            }
+            if backOff.ends(by: now) && !drain.isDraining { try watchListeners(true) }
+            reportClosed()
         }
         if !sessions.isEmpty {
-            options.log("ferry: \(sessions.count) connection(s) still open after the drain timeout; closing them")
+            options.log("ferry: \(sessions.count) connection(s) still busy after the drain timeout; closing them")
             for fd in Array(sessions.keys) { end(fd) }
+            reportClosed()
         }
         return [tally]
     }
@@ -123,63 +148,82 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// Until the earliest of: a session deadline, the end of the drain, the end of an
     /// accept pause.
     private func waitTimeout() -> Int32 {
-        let wakeups = [earliestDeadline, drain.deadline, acceptResumeTime].filter { $0 != 0 }
+        let wakeups = [earliestDeadline, drain.deadline, backOff.resumeTime].filter { $0 != 0 }
         guard let first = wakeups.min() else { return -1 }
         return pollTimeout(until: first)
     }
 
-    // MARK: accepting
+    // MARK: taking connections
 
-    /// Accepts until the backlog is empty (EAGAIN), starting a session on each.
+    /// Accepts until the backlog is empty (EAGAIN), starting a session on each. Out of
+    /// descriptors or memory, it stops watching the listeners for a moment instead of
+    /// spinning on one that stays readable; sessions that finish meanwhile free some.
     private func acceptConnections(from listener: Listener) {
-        while !drain.isDraining && acceptResumeTime == 0 {
-            guard let (fd, peer) = listener.accept() else {
-                if !acceptFailed(errno) { return }
+        while !drain.isDraining && !backOff.isPaused {
+            switch listener.acceptConnection() {
+            case .connection(let fd, let peer):
+                backOff.accepted(log: options.log)
+                start(fd, peer: peer)
+            case .retry:
                 continue
+            case .backOff(let code):
+                backOff.pause(after: code, on: listener, log: options.log)
+                try? watchListeners(false)
+                return
+            case .empty, .closed:
+                return
             }
-            acceptFailureLogged = false
-            if let reason = backend.refusal(for: fd) {
-                options.log("ferry: \(Backend.name): refusing the connection from \(peer.host): \(reason); closed it")
-                close(fd)
-                continue
-            }
-            let session = handler.makeSession(socket: fd, peer: peer)
-            let want = session.advance()
-            guard let interest = Self.interest(for: want) else {
-                retire(session)
-                continue
-            }
-            do {
-                try backend.watch(fd, for: interest)
-            } catch {
-                options.log("ferry: \(Backend.name): cannot watch the connection from \(peer.host): \(error); closed it")
-                retire(session)
-                continue
-            }
-            sessions[fd] = Entry(session: session, interest: interest)
-            noteDeadline(of: session)
         }
     }
 
-    /// Handles a failed accept(2); returns whether to go on accepting.
-    private func acceptFailed(_ code: Int32) -> Bool {
-        switch code {
-        case EAGAIN:
-            return false
-        case ECONNABORTED, EPROTO, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH:
-            // The connection failed before we took it (accept(2), "Error handling"): skip it.
-            return true
-        default:
-            // Out of descriptors (EMFILE/ENFILE) or memory: the listener stays readable, so
-            // stop watching it for a moment instead of spinning; finished sessions free some.
-            if !acceptFailureLogged {
-                options.log("ferry: \(Backend.name): accept: \(String(cString: strerror(code))); pausing accepts for \(Int(Self.acceptPauseSeconds * 1000)) ms")
-                acceptFailureLogged = true
+    /// Takes every batch of connections waiting on the channel (several per recvmsg,
+    /// and every message that is there, without sleeping in between). End of stream
+    /// is the parent's word to stop.
+    private func takePassedConnections() {
+        guard let channel else { return }
+        while true {
+            let received: (connections: [PassedConnection], lost: Int)?
+            do {
+                received = try channel.receiveConnections()
+            } catch {
+                if (error as? SystemError)?.code != EAGAIN { beginDrain(because: "the channel failed: \(error)") }
+                return
             }
-            acceptResumeTime = monotonicNanoseconds() + Self.acceptPauseSeconds.nanoseconds
-            try? watchListeners(false)
-            return false
+            guard let (connections, lost) = received else {
+                beginDrain(because: nil)
+                return
+            }
+            if lost > 0 {
+                options.log("ferry: \(Backend.name): \(lost) passed connection(s) lost: out of descriptors")
+                unreported.connections += Int64(lost)
+            }
+            for connection in connections { start(connection.fd, peer: connection.peer) }
         }
+    }
+
+    /// Starts a session on a new connection and advances it at once.
+    private func start(_ fd: Int32, peer: SocketAddress) {
+        if let reason = backend.refusal(for: fd) {
+            options.log("ferry: \(Backend.name): refusing the connection from \(peer.host): \(reason); closed it")
+            close(fd)
+            unreported.connections += 1
+            return
+        }
+        let session = handler.makeSession(socket: fd, peer: peer)
+        let want = session.advance()
+        guard let interest = Self.interest(for: want) else {
+            retire(session)
+            return
+        }
+        do {
+            try backend.watch(fd, for: interest)
+        } catch {
+            options.log("ferry: \(Backend.name): cannot watch the connection from \(peer.host): \(error); closed it")
+            retire(session)
+            return
+        }
+        sessions[fd] = Entry(session: session, interest: interest)
+        noteDeadline(of: session)
     }
 
     private func watchListeners(_ watch: Bool) throws {
@@ -250,7 +294,16 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// Closes a session's socket (not or no longer watched) and counts it.
     private func retire(_ session: Session) {
         close(session.socket)
-        tally.add(session.summary)
+        let summary = session.summary
+        tally.add(summary)
+        if channel != nil { unreported.add(summary) }
+    }
+
+    /// Tells the parent, in one record, about the connections closed since the last
+    /// report. A full channel keeps them for the next iteration.
+    private func reportClosed() {
+        guard let channel, !unreported.isEmpty else { return }
+        if (try? channel.send(record: unreported)) != nil { unreported = ConnectionReport() }
     }
 
     private static func interest(for want: SessionWant) -> Interest? {
@@ -264,6 +317,7 @@ final class EventLoop<Backend: ReadinessBackend> {
     // MARK: shutdown
 
     private func handleSignals() {
+        guard let signals else { return }
         for signal in signals.drain() where signal == SIGINT || signal == SIGTERM {
             let inFlight = ShutdownNotice.count(sessions.count, "connection", "connections") + " in flight"
             guard drain.begin(on: signal, letting: inFlight, timeout: options.drainTimeout, log: options.log) else {
@@ -272,7 +326,22 @@ final class EventLoop<Backend: ReadinessBackend> {
             try? watchListeners(false)
             for listener in listeners { close(listener.fd) }
             listenerDescriptors = []
-            acceptResumeTime = 0
+            closeIdleSessions()
         }
+    }
+
+    /// The parent closed the channel (or it failed): take no more connections, let
+    /// the sessions in flight finish. The parent logs the shutdown.
+    private func beginDrain(because problem: String?) {
+        guard let channel, !drain.isDraining else { return }
+        if let problem { options.log("ferry: \(Backend.name): \(problem); finishing the connections held") }
+        drain.begin(timeout: options.drainTimeout)
+        backend.forget(channel.fd)
+        closeIdleSessions()
+    }
+
+    /// Closes every session that is between requests (or has not begun one).
+    private func closeIdleSessions() {
+        for (fd, entry) in sessions where entry.session.drain() { end(fd) }
     }
 }

@@ -20,4 +20,9 @@ struct Drain {
         deadline = ShutdownNotice.deadline(after: timeout)
         return true
     }
+
+    /// Starts the drain without a signal (a worker told by its parent); nothing once draining.
+    mutating func begin(timeout: Double) {
+        if !isDraining { deadline = ShutdownNotice.deadline(after: timeout) }
+    }
 }

@@ -1,0 +1,253 @@
+import Glibc
+
+/// Prefork with descriptor passing to event-driven workers: the file server's default.
+/// The parent alone accepts, as in prefork-pass (UNP 30.9), and passes each connection
+/// with SCM_RIGHTS to the worker holding the fewest live connections, a burst as one
+/// message per worker. Each worker runs the epoll `EventLoop` over its channel and
+/// every connection it was given, for the connection's whole life, and reports closed
+/// connections in batches.
+///
+/// Why: a slow or idle client then costs a descriptor and a small buffer in a worker
+/// that goes on serving everyone else, not a process; so the pool is fixed at
+/// `workers` (one per CPU) and does not grow. Above `maxConnections` the parent writes
+/// the handler's `overloadAnswer()` (HTTP: 503) itself and closes. Shutdown closes
+/// idle connections at once and lets responses in flight finish within
+/// `drainTimeout`. docs/models/prefork-pass-epoll.md has the picture and the numbers.
+public struct PreforkPassEpollModel: ServerModel {
+    public static let name = "prefork-pass-epoll"
+    public static let startsPool = true
+
+    public init() {}
+
+    public func run(listeners: [Listener], makeHandler: @escaping HandlerFactory,
+                    options: ModelOptions) throws -> [WorkerTally] {
+        let parent = try PreforkPassEpollParent(listeners: listeners, makeHandler: makeHandler, options: options)
+        return try parent.run()
+    }
+}
+
+/// The parent's side: an epoll loop over the listeners, the workers' channels and a
+/// signal descriptor.
+final class PreforkPassEpollParent {
+    private enum Token {
+        static let signals: UInt64 = 1 << 32
+        static let listenerBase: UInt64 = 2 << 32
+        static let workerBase: UInt64 = 3 << 32
+    }
+
+    private let listeners: [Listener]
+    private let options: ModelOptions
+    /// The parent's own handler: it only answers connections above the cap.
+    private let handler: ConnectionHandler
+    private let epoll: Epoll
+    private let signals: SignalDescriptor
+    private let pool: WorkerPool
+    /// Accepted in this wakeup and not yet passed, per worker slot.
+    private var pending: [[PassedConnection]] = []
+    /// Listeners that may still have connections queued: accepting backed off, or
+    /// stopped at `burstLimit` (their edge-triggered registration will not report
+    /// those again).
+    private var backlogWaiting: Set<Int> = []
+    private var backOff = AcceptBackOff()
+    private var drain = Drain()
+    /// Where the search for the least busy worker starts, so that ties rotate.
+    private var nextSlot = 0
+    /// Whether the parent is answering new connections with the overload answer.
+    private var overloaded = false
+
+    /// How long after the drain deadline the parent kills a worker that has not ended:
+    /// each worker ends its own drain at the deadline, closing what it still holds and
+    /// reporting it, and needs a moment for that.
+    static let killGrace = 0.5
+
+    /// Connections accepted per wakeup before the parent reads its workers' reports
+    /// again: one full message for each worker.
+    private var burstLimit: Int { DescriptorChannel.maxConnectionsPerMessage * max(1, pool.workers.count) }
+
+    init(listeners: [Listener], makeHandler: @escaping HandlerFactory, options: ModelOptions) throws {
+        self.listeners = listeners
+        self.options = options
+        handler = makeHandler()
+        epoll = try Epoll()
+        signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
+        try epoll.add(signals.fd, events: .epollIn, token: Token.signals)
+        pool = WorkerPool(epoll: epoll, signals: signals, tokenBase: Token.workerBase,
+                          parentOnly: listeners.map(\.fd), log: options.log) { _, channel in
+            do {
+                let loop = try EventLoop(backend: EpollBackend(), source: .channel(channel), handler: makeHandler(),
+                                         options: options)
+                _ = try loop.run()
+            } catch {
+                options.log("ferry: worker: \(error)")
+            }
+            _exit(0)
+        }
+    }
+
+    func run() throws -> [WorkerTally] {
+        for _ in 0..<max(1, options.workers) { try pool.add() }
+        pending = Array(repeating: [], count: pool.workers.count)
+        // Edge-triggered: the parent takes the whole backlog at each wakeup and
+        // remembers one it had to leave.
+        for (index, listener) in listeners.enumerated() {
+            try epoll.add(listener.fd, events: .epollIn | .epollEdgeTriggered, token: Token.listenerBase | UInt64(index))
+        }
+        while !(drain.isDraining && !pool.anyAlive) {
+            let moreWaiting = !backlogWaiting.isEmpty && !backOff.isPaused && !drain.isDraining
+            let killTime = drain.isDraining ? drain.deadline + Self.killGrace.nanoseconds : 0
+            let wakeUp: UInt64 = [killTime, backOff.resumeTime].filter { $0 != 0 }.min() ?? 0
+            let timeout = moreWaiting ? 0 : pollTimeout(until: wakeUp)
+            for event in try epoll.wait(timeoutMilliseconds: timeout) {
+                switch event.data & ~0xFFFF_FFFF {
+                case Token.signals: handleSignals()
+                case Token.listenerBase: acceptConnections(from: Int(event.data & 0xFFFF_FFFF))
+                default: readReports(from: pool.workers[Int(event.data & 0xFFFF_FFFF)])
+                }
+            }
+            let now = monotonicNanoseconds()
+            if killTime != 0 && now >= killTime { pool.killRemaining() }
+            _ = backOff.ends(by: now)
+            if !backOff.isPaused { for index in backlogWaiting { acceptConnections(from: index) } }
+        }
+        return pool.workers.map(\.tally)
+    }
+
+    /// Connections passed to live workers and not reported closed.
+    private var liveConnections: Int {
+        pool.workers.reduce(0) { $0 + ($1.alive ? $1.live : 0) }
+    }
+
+    // MARK: accepting and passing
+
+    /// Accepts the backlog (up to `burstLimit`), assigning each connection to the
+    /// least busy worker, then passes each worker its share in one message.
+    private func acceptConnections(from index: Int) {
+        guard !drain.isDraining else { return }
+        backlogWaiting.insert(index)
+        guard !backOff.isPaused else { return }
+        var accepted = 0
+        var live = liveConnections
+        accepting: while accepted < burstLimit {
+            switch listeners[index].acceptConnection() {
+            case .connection(let fd, let peer):
+                accepted += 1
+                backOff.accepted(log: options.log)
+                guard live < options.maxConnections, let worker = leastBusyWorker() else {
+                    refuse(fd)
+                    continue
+                }
+                noteOverload(false)
+                worker.live += 1
+                live += 1
+                pending[worker.slot].append(PassedConnection(fd: fd, peer: peer))
+                if pending[worker.slot].count == DescriptorChannel.maxConnectionsPerMessage { pass(to: worker) }
+            case .retry:
+                continue
+            case .backOff(let code):
+                // Passing what this wakeup accepted frees the parent's copies: try again at once.
+                if pending.contains(where: { !$0.isEmpty }) {
+                    passAll()
+                    continue
+                }
+                backOff.pause(after: code, on: listeners[index], log: options.log)
+                break accepting
+            case .empty, .closed:
+                backlogWaiting.remove(index)
+                break accepting
+            }
+        }
+        passAll()
+    }
+
+    /// The live worker with the fewest connections; ties go round the pool.
+    private func leastBusyWorker() -> WorkerPool.Worker? {
+        let workers = pool.workers
+        var best: WorkerPool.Worker?
+        for offset in 0..<workers.count {
+            let worker = workers[(nextSlot + offset) % workers.count]
+            if worker.alive && (best == nil || worker.live < best!.live) { best = worker }
+        }
+        if let best { nextSlot = (best.slot + 1) % workers.count }
+        return best
+    }
+
+    private func passAll() {
+        for worker in pool.workers where !pending[worker.slot].isEmpty { pass(to: worker) }
+    }
+
+    /// Sends `worker` its pending connections in one message and closes the parent's
+    /// copies. A channel that fails belongs to a worker that just died: it takes no
+    /// more until SIGCHLD replaces it, and the batch goes to the others.
+    private func pass(to worker: WorkerPool.Worker) {
+        let batch = pending[worker.slot]
+        pending[worker.slot] = []
+        do {
+            try worker.channel.send(connections: batch[...])
+        } catch {
+            options.log("ferry: cannot pass \(batch.count) connection(s) to worker \(worker.slot): \(error)")
+            worker.alive = false
+            for connection in batch {
+                if let other = leastBusyWorker(), (try? other.channel.send(connections: [connection][...])) != nil {
+                    other.live += 1
+                }
+                close(connection.fd)
+            }
+            return
+        }
+        for connection in batch { close(connection.fd) }
+    }
+
+    /// Above `maxConnections`: the overload answer, written once without waiting, then
+    /// a close that does not linger. Input already here is read first, so that the
+    /// close does not become a reset that could destroy the answer on its way.
+    private func refuse(_ fd: Int32) {
+        noteOverload(true)
+        let answer = handler.overloadAnswer()
+        if !answer.isEmpty {
+            _ = answer.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+            shutdown(fd, Int32(SHUT_WR))
+            var scratch = [UInt8](repeating: 0, count: 4096)
+            for _ in 0..<4 where recv(fd, &scratch, scratch.count, Int32(MSG_DONTWAIT)) > 0 {}
+        }
+        close(fd)
+    }
+
+    private func noteOverload(_ now: Bool) {
+        guard now != overloaded else { return }
+        overloaded = now
+        if now {
+            options.log("ferry: \(options.maxConnections) connections held (max_connections); "
+                        + "refusing new ones until some close")
+        } else {
+            options.log("ferry: below max_connections again; accepting new connections")
+        }
+    }
+
+    private func readReports(from worker: WorkerPool.Worker) {
+        pool.readReports(from: worker, untilEmpty: true)
+    }
+
+    // MARK: signals
+
+    private func handleSignals() {
+        for signal in signals.drain() {
+            switch signal {
+            case SIGCHLD: pool.reap(replacing: !drain.isDraining)
+            default: beginShutdown(signal)
+            }
+        }
+    }
+
+    private func beginShutdown(_ signal: Int32) {
+        guard drain.begin(on: signal, letting: "responses in flight (idle connections close now)",
+                          timeout: options.drainTimeout, log: options.log) else { return }
+        listeners.forEach {
+            epoll.remove($0.fd)
+            close($0.fd)
+        }
+        backlogWaiting.removeAll()
+        // End of stream on each channel: every worker closes its idle connections and
+        // exits once the others are done.
+        pool.stopPassing()
+    }
+}

@@ -1,0 +1,160 @@
+import Glibc
+
+/// The preforked workers of the descriptor-passing models (prefork-pass and
+/// prefork-pass-epoll), seen from the parent: each worker process with the parent's
+/// end of its channel, started, reaped, replaced and finally stopped through one
+/// `ChildSupervisor`. The parent's epoll watches every channel (token `tokenBase |
+/// slot`); the `ConnectionReport`s that arrive on it are added to the worker's tally
+/// and taken off its count of live connections.
+final class WorkerPool {
+    /// A worker process and the parent's end of its channel.
+    final class Worker {
+        let slot: Int
+        var pid: pid_t = 0
+        var channel = DescriptorChannel(fd: -1)
+        var alive = false
+        /// Connections passed to it and not yet reported closed.
+        var live = 0
+        var tally: WorkerTally
+
+        init(slot: Int) {
+            self.slot = slot
+            tally = WorkerTally(label: "worker \(slot)")
+        }
+    }
+
+    private let epoll: Epoll
+    private let signals: SignalDescriptor
+    private let tokenBase: UInt64
+    /// Descriptors only the parent may hold (the listeners): closed in each worker.
+    private let parentOnly: [Int32]
+    private let log: (String) -> Void
+    /// The worker process's life: its slot and its end of the channel. Never returns.
+    private let work: (Int, DescriptorChannel) -> Never
+    private let parentPID = getpid()
+    private var children = ChildSupervisor()
+    private(set) var workers: [Worker] = []
+
+    init(epoll: Epoll, signals: SignalDescriptor, tokenBase: UInt64, parentOnly: [Int32],
+         log: @escaping (String) -> Void, work: @escaping (Int, DescriptorChannel) -> Never) {
+        self.epoll = epoll
+        self.signals = signals
+        self.tokenBase = tokenBase
+        self.parentOnly = parentOnly
+        self.log = log
+        self.work = work
+    }
+
+    var anyAlive: Bool { !children.isEmpty }
+
+    /// Starts a worker in a new slot.
+    @discardableResult
+    func add() throws -> Worker {
+        let worker = Worker(slot: workers.count)
+        try start(worker)
+        workers.append(worker)
+        return worker
+    }
+
+    /// Reads the reports waiting on `worker`'s channel: one (a level-triggered channel
+    /// is reported again while more waits, and one-connection workers send one per
+    /// connection), or all of them with `untilEmpty`.
+    func readReports(from worker: Worker, untilEmpty: Bool) {
+        repeat {
+            do {
+                guard let (report, descriptor) = try worker.channel.receive(ConnectionReport.self) else {
+                    // End of stream: the worker exited; SIGCHLD reaps it.
+                    epoll.remove(worker.channel.fd)
+                    return
+                }
+                if let descriptor { close(descriptor) }
+                worker.tally.add(report)
+                worker.live = max(0, worker.live - Int(report.connections))
+            } catch {
+                if (error as? SystemError)?.code != EAGAIN { epoll.remove(worker.channel.fd) }
+                return
+            }
+        } while untilEmpty
+    }
+
+    /// Reaps the workers that have ended and, unless `replacing` is false (draining),
+    /// starts a new one in each slot. The connections an ended worker held are lost.
+    func reap(replacing: Bool) {
+        for child in children.reap() {
+            let worker = workers[child.slot]
+            let lost = retire(worker)
+            guard replacing else { continue }
+            let held = lost > 0 ? " (\(ShutdownNotice.count(lost, "connection", "connections")) lost)" : ""
+            log("ferry: worker \(child.slot) (pid \(child.pid)) \(describeExit(child.status))\(held); starting a new one")
+            do {
+                try start(worker)
+            } catch {
+                log("ferry: cannot restart worker \(child.slot): \(error)")
+            }
+        }
+    }
+
+    /// Closes the parent's end of every channel for writing: each worker reads end of
+    /// stream after the connections already passed, and finishes.
+    func stopPassing() {
+        for worker in workers where worker.alive { shutdown(worker.channel.fd, Int32(SHUT_WR)) }
+    }
+
+    /// Kills the workers still alive (the drain timeout passed).
+    func killRemaining() {
+        for worker in workers where worker.alive {
+            log("ferry: worker \(worker.slot) (pid \(worker.pid)) still busy after the drain timeout; killing it")
+        }
+        for child in children.killAll() { retire(workers[child.slot]) }
+    }
+
+    /// Marks `worker` dead and closes its channel, after collecting the reports it sent
+    /// before it ended (a worker exits right after its last one, and may be reaped
+    /// before that is read). Returns how many connections it still held.
+    @discardableResult
+    private func retire(_ worker: Worker) -> Int {
+        if worker.channel.fd >= 0 { readReports(from: worker, untilEmpty: true) }
+        let lost = worker.live
+        worker.alive = false
+        worker.live = 0
+        epoll.remove(worker.channel.fd)
+        close(worker.channel.fd)
+        worker.channel = DescriptorChannel(fd: -1)
+        return lost
+    }
+
+    private func start(_ worker: Worker) throws {
+        let (parentEnd, workerEnd) = try DescriptorChannel.pair()
+        let pid: pid_t
+        do {
+            pid = try children.start(slot: worker.slot) {
+                close(parentEnd.fd)
+                becomeWorker(slot: worker.slot, channel: workerEnd)
+            }
+        } catch {
+            close(parentEnd.fd)
+            close(workerEnd.fd)
+            throw error
+        }
+        close(workerEnd.fd)
+        SocketOptions.setNonBlocking(parentEnd.fd)
+        worker.pid = pid
+        worker.channel = parentEnd
+        worker.alive = true
+        worker.live = 0
+        try epoll.add(parentEnd.fd, events: .epollIn, token: tokenBase | UInt64(worker.slot))
+    }
+
+    /// Runs in the forked child.
+    private func becomeWorker(slot: Int, channel: DescriptorChannel) -> Never {
+        // Nothing of the parent's may stay open here: above all not the listeners
+        // (only the parent accepts) and not the other workers' channels.
+        parentOnly.forEach { close($0) }
+        close(epoll.fd)
+        for other in workers where other.alive { close(other.channel.fd) }
+        // The parent coordinates shutdown: a Ctrl-C reaching the whole process group
+        // must not cut a download short.
+        ForkedChild.leaveSignalsToParent(signals, parentPID: parentPID, processName: "ferry-worker")
+        work(slot, channel)
+    }
+}
