@@ -6,6 +6,7 @@ struct Ferry: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferry",
         abstract: "A preforked, descriptor-passing sendfile file server, and a lab of Unix server designs.",
+        version: FerryVersion.current,
         subcommands: [ServeCommand.self, ClientCommand.self, DemoCommand.self, BenchCommand.self]
     )
 

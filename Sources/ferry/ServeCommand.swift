@@ -57,6 +57,12 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .customLong("no-listing"), help: "Answer 403 for directories without index.html.")
     var noListing = false
 
+    @Flag(name: .customLong("no-precompressed"), help: "Never send a file's .br, .zst or .gz sidecar in its place.")
+    var noPrecompressed = false
+
+    @Option(name: .customLong("error-pages"), help: "Directory of 404.html, 403.html, ... sent in place of the built-in error pages.")
+    var errorPages: String?
+
     @Option(name: .customLong("access-log"), help: "Access log: stdout, off, or a file path.")
     var accessLog: String?
 
@@ -100,16 +106,25 @@ struct ServeCommand: ParsableCommand {
         if sendfile { settings.bodyMode = .sendfile }
         if noCork { settings.cork = false }
         if noListing { settings.listing = false }
+        if noPrecompressed { settings.precompressed = false }
         set(\.maxConnections, maxConnections, key: "server.max_connections", flag: "--max-connections")
         set(\.keepAliveTimeout, keepAliveTimeout, key: "http.keepalive_timeout", flag: "--keepalive-timeout")
         set(\.keepAliveRequests, keepAliveRequests, key: "http.keepalive_requests", flag: "--keepalive-requests")
         if minimalHTTP10 { settings.minimalHTTP10 = true }
+        set(\.errorPages, errorPages, key: "http.error_pages", flag: "--error-pages")
         set(\.accessLog, accessLog.map(Self.accessLogTarget), key: "log.access", flag: "--access-log")
         do {
             try settings.validate(models: ModelCatalog.names)
         } catch let error as ConfigError {
             if let key = error.key, let flag = flagForKey[key] { fail("\(flag): \(error.problem)", code: 2) }
             fail("\(error)", code: 2)
+        }
+        if !settings.errorPages.isEmpty {
+            var status = stat()
+            if stat(settings.errorPages, &status) != 0 || status.st_mode & S_IFMT != S_IFDIR {
+                let name = flagForKey["http.error_pages"] ?? "[http] error_pages"
+                fail("\(name): \(settings.errorPages) is not a directory", code: 2)
+            }
         }
         do {
             try FileServer(config: settings).run()

@@ -33,6 +33,7 @@ public enum ConfigLoader {
             throw ConfigError("\(origin): \(problem)")
         }
         config.root = ConfigPath.resolve(config.root, against: directory)
+        if !config.errorPages.isEmpty { config.errorPages = ConfigPath.resolve(config.errorPages, against: directory) }
         if case .file(let log) = config.accessLog {
             config.accessLog = .file(ConfigPath.resolve(log, against: directory))
         }
@@ -60,6 +61,10 @@ public enum ConfigLoader {
     private static func read(_ document: TOMLTable, into config: inout ServerConfig) -> String? {
         let sectionNames = ConfigSchema.sections.map(\.name).joined(separator: ", ")
         for (name, value) in document {
+            if name == HeaderRulesReader.name {
+                if let problem = HeaderRulesReader.read(value, into: &config) { return problem }
+                continue
+            }
             guard let section = ConfigSchema.section(named: name) else {
                 return value.type == .table
                     ? "[\(display(name))]: unknown section (known: \(sectionNames))"

@@ -27,6 +27,8 @@ enum ConfigSchema {
         ]),
         ConfigSection(name: "http", keys: [
             .flag("listing", \.listing),
+            .flag("precompressed", \.precompressed),
+            .text("error_pages", \.errorPages) { _ in nil },  // "" is off; the directory is checked at start
             .text("server_name", \.serverName, serverNameProblem),
             .seconds("keepalive_timeout", \.keepAliveTimeout, from: 0, to: 3600),
             .integer("keepalive_requests", \.keepAliveRequests, 1...1_000_000),
@@ -42,6 +44,7 @@ enum ConfigSchema {
             .integer("request_line", \.requestLineBytes, 256...1_048_576),
             .integer("header_bytes", \.headerBytes, 1024...1_048_576),
             .integer("header_fields", \.headerFields, 1...10_000),
+            .integer("max_ranges", \.maxRanges, 1...10_000),
             .seconds("head_timeout", \.headTimeout, greaterThan: 0, atMost: 3600),
             .seconds("send_timeout", \.sendTimeout, greaterThan: 0, atMost: 86400),
             .seconds("drain_timeout", \.drainTimeout, from: 0, to: 86400),

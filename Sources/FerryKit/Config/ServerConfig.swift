@@ -38,6 +38,13 @@ public struct ServerConfig: Equatable {
     public var maxConnections: Int = 16_384
     /// [http] listing: answer a directory without index.html with a listing.
     public var listing: Bool = true
+    /// [http] precompressed: send a file's .br/.zst/.gz sidecar when the client accepts it.
+    public var precompressed: Bool = true
+    /// [http] error_pages: a directory of "404.html", "403.html", ... pages sent with
+    /// those statuses in place of the built-in ones; "" for none.
+    public var errorPages: String = ""
+    /// [[headers]]: response fields set or removed by path, in file order.
+    public var headerRules: [HeaderRule] = []
     /// [http] server_name: the Server header, 1...64 printable ASCII characters.
     public var serverName: String = "Ferry"
     /// [http] keepalive_timeout: idle seconds allowed between requests on a connection.
@@ -60,6 +67,8 @@ public struct ServerConfig: Equatable {
     public var headerBytes: Int = 16_384
     /// [limits] header_fields: most header fields in a request.
     public var headerFields: Int = 100
+    /// [limits] max_ranges: most ranges in one Range field; more gets the whole file.
+    public var maxRanges: Int = ByteRange.defaultMaxRanges
     /// [limits] head_timeout: seconds to receive the request head.
     public var headTimeout: Double = 10
     /// [limits] send_timeout: seconds a send may make no progress.

@@ -10,14 +10,18 @@ public enum DirectoryListing {
     /// "Index of <urlPath>". `fd` is not consumed (a duplicate is read), but the
     /// position it shares with that duplicate is rewound and left at the end.
     ///
-    /// Entries are sorted by name bytes; names starting with "." are left out; a
-    /// "../" link comes first except at "/". Each entry is a relative link
-    /// ("./" + the percent-encoded name, so a name like "javascript:x" can never
+    /// Directories come first, then files, each in `order`; names starting with "."
+    /// are left out; a "../" link comes first except at "/". Each column head is a
+    /// link ("?sort=size&order=desc") that sorts by it, the other way round when the
+    /// page is already sorted by it, so no script is needed. Each entry is a relative
+    /// link ("./" + the percent-encoded name, so a name like "javascript:x" can never
     /// be read as a URL scheme), its size in bytes ("-" for anything but a regular
-    /// file) and its modification time in UTC. Symlinks are followed, so a link to
-    /// a directory is listed as one; an entry that cannot be stat'ed shows "-".
-    public static func render(directory fd: Int32, urlPath: String) throws -> [UInt8] {
-        let entries = try readEntries(fd)
+    /// file) and its modification time in UTC as "YYYY-MM-DD HH:MM". Symlinks are
+    /// followed, so a link to a directory is listed as one; an entry that cannot be
+    /// stat'ed shows "-".
+    public static func render(directory fd: Int32, urlPath: String,
+                              order: ListingOrder = ListingOrder()) throws -> [UInt8] {
+        let entries = order.sorted(try readEntries(fd))
         var page = """
             <!DOCTYPE html>
             <html lang="en">
@@ -25,12 +29,12 @@ public enum DirectoryListing {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>Index of \(HTMLEscape.escape(urlPath))</title>
-            <style>body{font-family:sans-serif}td,th{padding:0 1em 0 0;text-align:left}td+td{font-family:monospace}</style>
+            <style>body{font-family:sans-serif}td,th{padding:0 1em 0 0;text-align:left}td+td{font-family:monospace}th a{color:inherit}</style>
             </head>
             <body>
             <h1>Index of \(HTMLEscape.escape(urlPath))</h1>
             <table>
-            <thead><tr><th>Name</th><th>Size</th><th>Modified</th></tr></thead>
+            <thead><tr>\(head("Name", .name, order))\(head("Size", .size, order))\(head("Modified", .time, order))</tr></thead>
             <tbody>
 
             """
@@ -44,50 +48,25 @@ public enum DirectoryListing {
         return Array(page.utf8)
     }
 
-    private struct Entry {
-        let name: [UInt8]
-        /// nil when fstatat failed (a dangling symlink, a permission problem).
-        let info: FileInfo?
+    /// A column head linking to the listing sorted by `column`: ascending, or
+    /// descending when it is sorted ascending by that column now. The current
+    /// column is marked with an arrow and aria-sort.
+    private static func head(_ title: String, _ column: ListingOrder.Column, _ current: ListingOrder) -> String {
+        let isCurrent = current.column == column
+        let next = ListingOrder(column: column, descending: isCurrent && !current.descending)
+        let link = "<a href=\"?\(HTMLEscape.escape(next.query))\">\(title)</a>"
+        guard isCurrent else { return "<th>\(link)</th>" }
+        let (arrow, sort) = current.descending ? ("\u{2193}", "descending") : ("\u{2191}", "ascending")
+        return "<th aria-sort=\"\(sort)\">\(link) \(arrow)</th>"
     }
 
-    private static func row(_ entry: Entry) -> String {
-        let slash = entry.info?.kind == .directory ? "/" : ""
+    private static func row(_ entry: DirectoryEntry) -> String {
+        let slash = entry.isDirectory ? "/" : ""
         let href = HTMLEscape.escape("./" + PercentEncoding.encodeSegment(entry.name) + slash)
         let name = HTMLEscape.escape(entry.name) + slash
         let size = entry.info.flatMap { $0.kind == .regular ? String($0.size) : nil } ?? "-"
         let modified = entry.info.flatMap { formatUTC($0.modifiedSeconds) } ?? "-"
         return "<tr><td><a href=\"\(href)\">\(name)</a></td><td>\(size)</td><td>\(modified)</td></tr>\n"
-    }
-
-    /// The visible entries of the directory at `fd`, sorted by name bytes.
-    private static func readEntries(_ fd: Int32) throws -> [Entry] {
-        let copy = try check(fcntl(fd, F_DUPFD_CLOEXEC, 0), "fcntl(F_DUPFD_CLOEXEC)")
-        guard let directory = fdopendir(copy) else {
-            let error = SystemError("fdopendir")
-            close(copy)
-            throw error
-        }
-        defer { closedir(directory) }
-        // The duplicate shares the caller's position: start from the beginning even
-        // when the directory was read before.
-        rewinddir(directory)
-
-        var entries: [Entry] = []
-        while true {
-            errno = 0
-            guard let record = readdir(directory) else {
-                if errno != 0 { throw SystemError("readdir") }
-                break
-            }
-            let name = withUnsafeBytes(of: record.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-            guard name.first != UInt8(ascii: ".") else { continue }
-            var status = stat()
-            let info = fstatat(copy, name.map { CChar(bitPattern: $0) } + [0], &status, 0) == 0
-                ? FileInfo(status) : nil
-            entries.append(Entry(name: name, info: info))
-        }
-        entries.sort { $0.name.lexicographicallyPrecedes($1.name) }
-        return entries
     }
 
     /// "2024-01-31 12:00", or nil when the time is beyond what gmtime can express

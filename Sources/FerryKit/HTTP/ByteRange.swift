@@ -1,3 +1,17 @@
+/// One satisfiable range: `length` bytes from `offset`.
+public struct ByteSpan: Equatable, Sendable {
+    public var offset: Int64
+    public var length: Int64
+
+    public init(offset: Int64, length: Int64) {
+        self.offset = offset
+        self.length = length
+    }
+
+    /// The last byte's position.
+    public var last: Int64 { offset + length - 1 }
+}
+
 /// What to send for a Range field.
 public enum RangeDecision: Equatable, Sendable {
     /// No usable range: send the whole representation with 200.
@@ -5,36 +19,78 @@ public enum RangeDecision: Equatable, Sendable {
     /// Send `length` bytes from `offset` with 206; `length` is at least 1 and
     /// `offset + length` never exceeds the representation's length.
     case partial(offset: Int64, length: Int64)
+    /// Several spans, sorted, none overlapping or adjacent: 206 multipart/byteranges.
+    case multiple([ByteSpan])
     /// 416 with `Content-Range: bytes */LEN`.
     case unsatisfiable
 }
 
 /// Evaluation of a Range field (RFC 9110 §14.1–14.2) against a representation's length.
 ///
-/// Ferry serves exactly one range of bytes. Several ranges, other units and malformed
-/// fields are ignored (the whole file is sent, as the RFC permits), which also rules
-/// out the overlapping-ranges attack of CVE-2011-3192.
+/// Unsatisfiable specs in a list are dropped; if none is left, 416. Overlapping and
+/// adjacent ranges are coalesced (RFC 9110 §15.3.7.2 allows it whatever their order),
+/// and one range left is a plain 206. Other units and malformed fields are ignored
+/// (the whole file is sent, as the RFC permits). So is a list of more than
+/// `maxRanges` specs, or one whose ranges add up to more than the file: answering
+/// those costs more than the file itself, which is the attack of CVE-2011-3192.
 public enum ByteRange {
+    /// Apache's MaxRanges default, and more than any real client sends (lighttpd
+    /// caps at 128; PDF readers ask for a few dozen).
+    public static let defaultMaxRanges = 200
+
     /// - Parameters:
     ///   - field: the Range field value, nil when absent.
     ///   - length: the representation's length, not negative.
-    public static func evaluate(_ field: String?, length: Int64) -> RangeDecision {
-        guard let field, let spec = parse(Array(field.utf8)) else { return .full }
+    ///   - maxRanges: most range-specs served; more gives `.full`.
+    public static func evaluate(_ field: String?, length: Int64, maxRanges: Int = defaultMaxRanges) -> RangeDecision {
+        guard let field, let specs = parse(Array(field.utf8)) else { return .full }
+        guard specs.count <= maxRanges else { return .full }
+        var spans: [ByteSpan] = []
+        var requested: Int64 = 0
+        for spec in specs {
+            guard let span = resolve(spec, length: length) else { continue }
+            spans.append(span)
+            requested = requested.addingReportingOverflow(span.length).overflow ? Int64.max : requested + span.length
+        }
+        guard !spans.isEmpty else { return .unsatisfiable }
+        if spans.count == 1 { return .partial(offset: spans[0].offset, length: spans[0].length) }
+        if requested > length { return .full }
+        let merged = coalesce(spans)
+        if merged.count == 1 { return .partial(offset: merged[0].offset, length: merged[0].length) }
+        return .multiple(merged)
+    }
+
+    /// The span a spec selects, or nil when it is unsatisfiable.
+    private static func resolve(_ spec: Spec, length: Int64) -> ByteSpan? {
         switch spec {
         case .suffix(let count):
             // "-N": the last N bytes, the whole representation when it is shorter;
             // never 0-N. On an empty representation no suffix is satisfiable.
-            guard count > 0, length > 0 else { return .unsatisfiable }
+            guard count > 0, length > 0 else { return nil }
             let served = min(count, length)
-            return .partial(offset: length - served, length: served)
+            return ByteSpan(offset: length - served, length: served)
         case .from(let first, let last):
             // A first-pos past the end is unsatisfiable (416, not 400: vapor#2991),
             // which also covers "bytes=N-" for N == length, a resumed complete download.
-            guard first < length else { return .unsatisfiable }
+            guard first < length else { return nil }
             // Clamped to the end, so never more bytes than asked or than exist (vapor#2566).
             let end = min(last ?? Int64.max, length - 1)
-            return .partial(offset: first, length: end - first + 1)
+            return ByteSpan(offset: first, length: end - first + 1)
         }
+    }
+
+    /// Sorted by offset, with overlapping and adjacent spans joined.
+    static func coalesce(_ spans: [ByteSpan]) -> [ByteSpan] {
+        var merged: [ByteSpan] = []
+        for span in spans.sorted(by: { $0.offset < $1.offset }) {
+            if let previous = merged.last, span.offset <= previous.last + 1 {
+                let end = max(previous.last, span.last)
+                merged[merged.count - 1].length = end - previous.offset + 1
+            } else {
+                merged.append(span)
+            }
+        }
+        return merged
     }
 
     private enum Spec {
@@ -44,19 +100,28 @@ public enum ByteRange {
         case suffix(count: Int64)
     }
 
-    /// One `bytes=` range-spec, or nil when the field is to be ignored. Numbers too
-    /// large for Int64 saturate to Int64.max: still past any end as a first-pos, and
-    /// still the end of the file as a last-pos.
-    private static func parse(_ field: [UInt8]) -> Spec? {
+    /// The `bytes=` range-specs, or nil when the field is to be ignored (another
+    /// unit, any malformed spec, no spec at all). Empty list elements are allowed
+    /// (RFC 9110 §5.6.1). Numbers too large for Int64 saturate to Int64.max: still
+    /// past any end as a first-pos, and still the end of the file as a last-pos.
+    private static func parse(_ field: [UInt8]) -> [Spec]? {
         guard let equals = field.firstIndex(of: UInt8(ascii: "=")) else { return nil }
         let unit = field[..<equals]
         guard unit.count == 5, zip(unit, "bytes".utf8).allSatisfy({ ASCII.lowercased($0) == $1 }) else {
             return nil
         }
-        // Optional whitespace around the one range-spec is tolerated, as list syntax
-        // allows; a comma means several ranges, which Ferry does not serve.
-        let spec = ASCII.trimmingWhitespace(field[(equals + 1)...])
-        guard !spec.contains(ASCII.comma), let dash = spec.firstIndex(of: UInt8(ascii: "-")) else { return nil }
+        var specs: [Spec] = []
+        for element in field[(equals + 1)...].split(separator: ASCII.comma, omittingEmptySubsequences: false) {
+            let text = ASCII.trimmingWhitespace(element)
+            if text.isEmpty { continue }
+            guard let spec = parseSpec(text) else { return nil }
+            specs.append(spec)
+        }
+        return specs.isEmpty ? nil : specs
+    }
+
+    private static func parseSpec(_ spec: ArraySlice<UInt8>) -> Spec? {
+        guard let dash = spec.firstIndex(of: UInt8(ascii: "-")) else { return nil }
         let firstDigits = spec[..<dash]
         let lastDigits = spec[(dash + 1)...]
         if firstDigits.isEmpty {

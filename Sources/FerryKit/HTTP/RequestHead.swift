@@ -46,6 +46,9 @@ public struct RequestHead: Equatable, Sendable {
     public var ifNoneMatch: String?
     public var userAgent: String?
     public var referer: String?
+    /// Several fields are joined with ", ", as for every list field.
+    public var acceptEncoding: String?
+    public var accept: String?
     /// Content-Length > 0 or any Transfer-Encoding: a body follows the head that Ferry
     /// will not read, so the connection closes (lingering) after the response.
     public var announcesBody: Bool
@@ -57,7 +60,8 @@ public struct RequestHead: Equatable, Sendable {
     public init(method: HTTPRequest.Method, target: String, version: HTTPVersion, requestLine: String,
                 host: String? = nil, range: String? = nil, ifRange: String? = nil,
                 ifModifiedSince: String? = nil, ifNoneMatch: String? = nil,
-                userAgent: String? = nil, referer: String? = nil, announcesBody: Bool = false,
+                userAgent: String? = nil, referer: String? = nil, acceptEncoding: String? = nil,
+                accept: String? = nil, announcesBody: Bool = false,
                 asksToClose: Bool = false, asksToKeepAlive: Bool = false) {
         self.method = method
         self.target = target
@@ -70,6 +74,8 @@ public struct RequestHead: Equatable, Sendable {
         self.ifNoneMatch = ifNoneMatch
         self.userAgent = userAgent
         self.referer = referer
+        self.acceptEncoding = acceptEncoding
+        self.accept = accept
         self.announcesBody = announcesBody
         self.asksToClose = asksToClose
         self.asksToKeepAlive = asksToKeepAlive

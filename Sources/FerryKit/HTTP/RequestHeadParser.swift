@@ -254,6 +254,8 @@ public struct RequestHeadParser {
         case "if-none-match": Self.append(text, to: &head.ifNoneMatch)
         case "user-agent": Self.append(text, to: &head.userAgent)
         case "referer": Self.append(text, to: &head.referer)
+        case "accept-encoding": Self.append(text, to: &head.acceptEncoding)
+        case "accept": Self.append(text, to: &head.accept)
         default: break
         }
         return nil

@@ -26,6 +26,12 @@ public struct ResponseHead {
         fields.append((name, value))
     }
 
+    /// Removes every field named `name` (case-insensitive).
+    public mutating func remove(_ name: String) {
+        let lowered = name.lowercased()
+        fields.removeAll { $0.name.lowercased() == lowered }
+    }
+
     /// The value of the first field named `name` (case-insensitive), if any.
     public func value(of name: String) -> String? {
         fields.first { $0.name.lowercased() == name.lowercased() }?.value

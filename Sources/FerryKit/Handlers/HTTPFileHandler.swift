@@ -8,7 +8,7 @@ public final class HTTPFileHandler: ConnectionHandler {
                 errorLog: @escaping (String) -> Void = { Console.error($0) }) {
         settings = HTTPSessionSettings(config)
         let responder = StaticFileResponder(root: root, types: ContentTypeResolver(table: extensions),
-                                            listing: config.listing)
+                                            options: ResponderOptions(config))
         context = HTTPWorkerContext(responder: responder, accessLog: accessLog, errorLog: errorLog)
     }
 

@@ -50,10 +50,19 @@ final class HTTPSession: Session {
     private var response: Response?
     /// Whether the connection stays open after this response.
     private var persistent = false
-    /// The serialized head, followed by an in-memory body.
+    /// The serialized head, followed by an in-memory body; later a multipart
+    /// body's boundaries and part heads, one segment at a time.
     private var output: [UInt8] = []
     private var headLength = 0
     private var outputWritten = 0
+    /// Bytes of earlier in-memory segments of this response that were written.
+    private var memoryBodySent: Int64 = 0
+    /// The file range being sent: the response's file body, or the current part of
+    /// a multipart one. The descriptor stays owned by `response`.
+    private var fileRange: Response.FileBody?
+    /// A multipart body's segments still to send, and its file.
+    private var segments: ArraySlice<Response.MultipartBody.Segment> = []
+    private var segmentFile: Int32 = -1
     /// File body bytes of the current response that reached the socket.
     private var fileBytesSent: Int64 = 0
     private var sentThisTurn = 0
@@ -209,9 +218,17 @@ final class HTTPSession: Session {
         headLength = output.count
         if case .bytes(let body) = response.body { output += body }
         outputWritten = 0
+        memoryBodySent = 0
         fileBytesSent = 0
+        fileRange = response.file
+        if case .multipart(let parts) = response.body {
+            segments = parts.segments[...]
+            segmentFile = parts.fd
+        } else {
+            segments = []
+        }
 
-        if settings.cork && response.file != nil {
+        if settings.cork && response.hasFileBody {
             // Hold the head until the body's first bytes join it in full segments.
             SocketOptions.setCork(socket, true)
             corked = true
@@ -219,6 +236,32 @@ final class HTTPSession: Session {
     }
 
     private func send() -> SessionWant? {
+        repeat {
+            if let want = sendOutputAndFile() { return want }
+            if phase != .sending { return nil }
+        } while nextSegment()
+        return responseSent()
+    }
+
+    /// A multipart body's next segment becomes the output or the file range; false
+    /// when none is left.
+    private func nextSegment() -> Bool {
+        guard let segment = segments.popFirst() else { return false }
+        switch segment {
+        case .bytes(let bytes):
+            memoryBodySent += Int64(outputWritten - headLength)
+            headLength = 0
+            output = bytes
+            outputWritten = 0
+        case .file(let offset, let length):
+            fileRange = Response.FileBody(fd: segmentFile, offset: offset, length: length)
+        }
+        return true
+    }
+
+    /// Writes what is in `output`, then the file range. Returns what to wait for,
+    /// nil when both are out (or the session finished: check `phase`).
+    private func sendOutputAndFile() -> SessionWant? {
         // The head (and an in-memory body) first, in one write when it fits.
         while outputWritten < output.count {
             let n = output.withUnsafeBytes { raw in
@@ -236,11 +279,11 @@ final class HTTPSession: Session {
         }
         // Then the file, yielding now and then so an event loop's other clients are
         // not starved by one fast reader of a big file.
-        while let body = response?.file, body.length > 0 {
+        while let body = fileRange, body.length > 0 {
             if sentThisTurn >= Self.bytesPerTurn { return .writable }
             var remaining = body
             let step = sendStep(&remaining)
-            response?.body = .file(remaining)
+            fileRange = remaining
             switch step {
             case .sent(let n):
                 sentThisTurn += n
@@ -262,12 +305,13 @@ final class HTTPSession: Session {
                 return nil
             }
         }
-        return responseSent()
+        return nil
     }
 
     /// The whole response is out: log it, then wait for the next request or close.
     private func responseSent() -> SessionWant? {
         response?.closeFile()
+        fileRange = nil
         uncork()
         logRequest()
         response = nil
@@ -358,7 +402,7 @@ final class HTTPSession: Session {
 
     /// One access-log line for the current response, with the body bytes that left.
     private func logRequest() {
-        let memoryBody = Int64(max(0, outputWritten - headLength))
+        let memoryBody = memoryBodySent + Int64(max(0, outputWritten - headLength))
         context.accessLog.record(peer: peer, requestLine: requestLine, status: summary.status,
                                  bytes: fileBytesSent + memoryBody, referer: request?.referer,
                                  userAgent: request?.userAgent)
@@ -373,6 +417,8 @@ final class HTTPSession: Session {
             logRequest()
             response = nil
         }
+        fileRange = nil
+        segments = []
         phase = .finished
         deadline = 0
     }

@@ -12,6 +12,28 @@ public struct Response {
         public var length: Int64
     }
 
+    /// A multipart/byteranges body: part heads and boundaries from memory, the
+    /// ranges of one open file between them.
+    public struct MultipartBody {
+        public enum Segment: Equatable {
+            case bytes([UInt8])
+            case file(offset: Int64, length: Int64)
+        }
+
+        public var fd: Int32
+        public var segments: [Segment]
+
+        /// The bytes the segments add up to: the Content-Length.
+        public var length: Int64 {
+            segments.reduce(0) { total, segment in
+                switch segment {
+                case .bytes(let bytes): return total + Int64(bytes.count)
+                case .file(_, let length): return total + length
+                }
+            }
+        }
+    }
+
     public enum Body {
         /// Nothing follows the head: HEAD, 304, or an empty file.
         case none
@@ -19,6 +41,7 @@ public struct Response {
         /// write as the head.
         case bytes([UInt8])
         case file(FileBody)
+        case multipart(MultipartBody)
     }
 
     public var head: ResponseHead
@@ -40,9 +63,21 @@ public struct Response {
         return nil
     }
 
+    /// Whether the body reads an open file (a range of it, or parts of it).
+    public var hasFileBody: Bool {
+        switch body {
+        case .file, .multipart: return true
+        case .none, .bytes: return false
+        }
+    }
+
     /// Releases the open file, if any.
     public mutating func closeFile() {
-        if let file { close(file.fd) }
-        if case .file = body { body = .none }
+        switch body {
+        case .file(let file): close(file.fd)
+        case .multipart(let parts): close(parts.fd)
+        case .none, .bytes: return
+        }
+        body = .none
     }
 }

@@ -8,20 +8,36 @@ final class StaticFileResponder {
     private let root: DocumentRoot
     private let types: ContentTypeResolver
     private let listing: Bool
+    /// nil when precompressed sidecars are off.
+    private let sidecars: PrecompressedSidecars?
+    private let headerRules: [HeaderRule]
+    private let maxRanges: Int
+    private let errorPages: ErrorPages?
     private var modificationTimes: [Int64: String?] = [:]
 
-    init(root: DocumentRoot, types: ContentTypeResolver, listing: Bool) {
+    init(root: DocumentRoot, types: ContentTypeResolver, options: ResponderOptions) {
         self.root = root
         self.types = types
-        self.listing = listing
+        listing = options.listing
+        sidecars = options.precompressed ? PrecompressedSidecars(root: root) : nil
+        headerRules = options.headerRules
+        maxRanges = options.maxRanges
+        errorPages = options.errorPages.isEmpty ? nil : ErrorPages(path: options.errorPages)
     }
 
     /// Methods Ferry knows but does not allow on files (405); any other token is 501.
     private static let knownMethods: Set<String> = ["POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]
 
     /// The response to `request`. HEAD gets the head GET would get, with no body.
+    /// The [[headers]] rules apply to whatever is answered for a matching path: 200,
+    /// 206, 304, HEAD, redirects and errors alike.
     func respond(to request: RequestHead) -> Response {
-        route(request, isHead: request.method == .head)
+        var response = route(request, isHead: request.method == .head)
+        if !headerRules.isEmpty, case .success(let target) = RequestTarget.parse(request.target) {
+            let slash = target.hasTrailingSlash && !target.relative.isEmpty ? [ASCII.slash] : []
+            response.head.apply(headerRules, path: [ASCII.slash] + target.relative + slash)
+        }
+        return response
     }
 
     private func route(_ request: RequestHead, isHead: Bool) -> Response {
@@ -53,13 +69,15 @@ final class StaticFileResponder {
         }
     }
 
-    /// Errors as small HTML pages (HEAD gets the same head without the page).
+    /// Errors as small HTML pages (HEAD gets the same head without the page): the
+    /// operator's page for the status from [http] error_pages when there is one.
     func error(_ status: HTTPResponse.Status, _ detail: String?, extra: [(String, String)] = [],
                forHead: Bool = false) -> Response {
         var head = ResponseHead(status: status)
         for (name, value) in extra { head.add(name, value) }
         head.add("Content-Type", "text/html; charset=utf-8")
-        return .inMemory(head, ErrorPage.html(status, detail: detail), forHead: forHead)
+        let custom = status.code >= 400 ? errorPages?.page(for: status.code) : nil
+        return .inMemory(head, custom ?? ErrorPage.html(status, detail: detail), forHead: forHead)
     }
 
     private func openFailure(_ failure: OpenFailure, isHead: Bool) -> Response {
@@ -87,19 +105,48 @@ final class StaticFileResponder {
             close(page.fd)
         }
         guard listing else { return error(.forbidden, "directory listing is off", forHead: isHead) }
-        let shownPath = "/" + String(decoding: target.relative, as: UTF8.self) + (target.relative.isEmpty ? "" : "/")
-        guard let html = try? DirectoryListing.render(directory: opened.fd, urlPath: shownPath) else {
-            return error(.internalServerError, "cannot list the directory", forHead: isHead)
-        }
+        let order = ListingOrder(query: target.query)
+        let rendered: [UInt8]?
         var head = ResponseHead(status: .ok)
-        head.add("Content-Type", DirectoryListing.contentType)
-        return .inMemory(head, html, forHead: isHead)
+        switch ListingFormat.choose(query: target.query, accept: request.accept) {
+        case .html:
+            let shownPath = "/" + String(decoding: target.relative, as: UTF8.self) + (target.relative.isEmpty ? "" : "/")
+            rendered = try? DirectoryListing.render(directory: opened.fd, urlPath: shownPath, order: order)
+            head.add("Content-Type", DirectoryListing.contentType)
+        case .json:
+            rendered = try? DirectoryListingJSON.render(directory: opened.fd, order: order)
+            head.add("Content-Type", DirectoryListingJSON.contentType)
+        }
+        guard let rendered else { return error(.internalServerError, "cannot list the directory", forHead: isHead) }
+        // The same URL is HTML or JSON by the Accept field.
+        head.add("Vary", "Accept")
+        return .inMemory(head, rendered, forHead: isHead)
     }
 
     // MARK: files
 
     private func file(_ opened: OpenedFile, name: [UInt8], request: RequestHead, isHead: Bool) -> Response {
-        let info = opened.info
+        // The representation sent: the file itself, or a precompressed sidecar of it.
+        var sent = opened
+        var coding: ContentCoding?
+        var hasSidecar = false
+        if let sidecars {
+            let usable = sidecars.usable(for: name, original: opened.info)
+            hasSidecar = !usable.isEmpty
+            for candidate in AcceptEncoding.preferred(request.acceptEncoding, available: usable) {
+                guard let sidecar = sidecars.open(candidate, for: name, original: opened.info) else { continue }
+                (sent, coding) = (sidecar, candidate)
+                break
+            }
+        }
+        // The original stays open until its type is known (libmagic may read it).
+        defer { if coding != nil { close(opened.fd) } }
+        // Every response for a file with a sidecar varies, the identity one too, so a
+        // cache never hands a gzip body to a client that did not ask for it.
+        let vary: [(String, String)] = hasSidecar ? [("Vary", "Accept-Encoding")] : []
+
+        let info = sent.info
+        // The sidecar's own inode, size and mtime make its tag differ from the original's.
         let etag = EntityTag.make(inode: info.inode, size: info.size, mtimeSeconds: info.modifiedSeconds,
                                   mtimeNanoseconds: info.modifiedNanoseconds)
         // An mtime too extreme to format leaves out Last-Modified instead of failing.
@@ -107,50 +154,63 @@ final class StaticFileResponder {
 
         if Preconditions.isNotModified(ifNoneMatch: request.ifNoneMatch, ifModifiedSince: request.ifModifiedSince,
                                        etag: etag, lastModified: info.modifiedSeconds) {
-            close(opened.fd)
+            close(sent.fd)
             var head = ResponseHead(status: .notModified)
             head.add("ETag", etag)
             if let lastModified { head.add("Last-Modified", lastModified) }
+            for (name, value) in vary { head.add(name, value) }
             return Response(head: head, contentLength: nil, body: .none)
         }
 
         var decision = RangeDecision.full
         if Preconditions.rangeApplies(ifRange: request.ifRange, etag: etag, lastModified: info.modifiedSeconds) {
-            decision = ByteRange.evaluate(request.range, length: info.size)
+            decision = ByteRange.evaluate(request.range, length: info.size, maxRanges: maxRanges)
         }
         if decision == .unsatisfiable {
-            close(opened.fd)
+            close(sent.fd)
             // "bytes */LEN" tells `wget -c` and `curl -C -` the file is already complete.
             return error(.rangeNotSatisfiable, "the range starts beyond the end of the file",
-                         extra: [("Content-Range", "bytes */\(info.size)")], forHead: isHead)
+                         extra: [("Content-Range", "bytes */\(info.size)")] + vary, forHead: isHead)
         }
 
-        let status: HTTPResponse.Status
-        var head: ResponseHead
-        let offset: Int64
-        let length: Int64
-        if case .partial(let start, let count) = decision {
-            status = .partialContent
-            head = ResponseHead(status: status)
-            head.add("Content-Range", "bytes \(start)-\(start + count - 1)/\(info.size)")
-            (offset, length) = (start, count)
-        } else {
-            status = .ok
-            head = ResponseHead(status: status)
-            (offset, length) = (0, info.size)
-        }
         let fileName = name.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? []
-        head.add("Content-Type", types.contentType(fileName: fileName, fd: opened.fd, info: info))
+        let contentType = types.contentType(fileName: fileName, fd: opened.fd, info: opened.info)
+        var head: ResponseHead
+        var body: Response.Body
+        let length: Int64
+        switch decision {
+        case .partial(let start, let count):
+            head = ResponseHead(status: .partialContent)
+            head.add("Content-Range", "bytes \(start)-\(start + count - 1)/\(info.size)")
+            head.add("Content-Type", contentType)
+            body = .file(Response.FileBody(fd: sent.fd, offset: start, length: count))
+            length = count
+        case .multiple(let spans):
+            let boundary = MultipartByteranges.makeBoundary()
+            head = ResponseHead(status: .partialContent)
+            head.add("Content-Type", MultipartByteranges.contentType(boundary: boundary))
+            let parts = Response.MultipartBody(
+                fd: sent.fd, segments: MultipartByteranges.segments(spans, length: info.size, contentType: contentType,
+                                                                    boundary: boundary))
+            body = .multipart(parts)
+            length = parts.length
+        case .full, .unsatisfiable:
+            head = ResponseHead(status: .ok)
+            head.add("Content-Type", contentType)
+            body = .file(Response.FileBody(fd: sent.fd, offset: 0, length: info.size))
+            length = info.size
+        }
+        if let coding { head.add("Content-Encoding", coding.rawValue) }
+        for (name, value) in vary { head.add(name, value) }
         if let lastModified { head.add("Last-Modified", lastModified) }
         head.add("ETag", etag)
         head.add("Accept-Ranges", "bytes")
 
         if isHead || length == 0 {
-            close(opened.fd)
-            return Response(head: head, contentLength: length, body: .none)
+            close(sent.fd)
+            body = .none
         }
-        return Response(head: head, contentLength: length,
-                        body: .file(Response.FileBody(fd: opened.fd, offset: offset, length: length)))
+        return Response(head: head, contentLength: length, body: body)
     }
 
     /// Last-Modified for an mtime: formatted once per distinct time, not per request.

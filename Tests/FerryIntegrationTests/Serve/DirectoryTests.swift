@@ -84,8 +84,8 @@ struct DirectoryTests {
         let page = response.bodyText
         #expect(page.hasPrefix("<!DOCTYPE html>"))
         #expect(page.contains("<title>Index of /docs/</title>"))
-        // Parent link first, then entries sorted by name bytes ("C" < "a").
-        let order = ["href=\"../\"", "href=\"./C.txt\"", "href=\"./a.txt\"", "href=\"./b.txt\"", "href=\"./sub/\"",
+        // Parent link first, then directories, then files sorted by name bytes ("C" < "a").
+        let order = ["href=\"../\"", "href=\"./sub/\"", "href=\"./C.txt\"", "href=\"./a.txt\"", "href=\"./b.txt\"",
                      "href=\"./ten.bin\""]
         let positions = order.map { page.range(of: $0)?.lowerBound }
         #expect(positions.allSatisfy { $0 != nil }, "\(order) in \(page)")

@@ -93,15 +93,15 @@ struct RangeTests {
         #expect(response.field("Content-Range") == "bytes */0")
     }
 
-    /// Several ranges (CVE-2011-3192), other units and malformed fields are ignored:
-    /// the whole file with 200. A reversed pair must never give a negative length (vapor#2837).
-    @Test(arguments: ["bytes=0-1,5-6", "bytes=0-1, 3-4", "items=0-1", "bytes=abc", "bytes=5-1",
+    /// Other units and malformed fields are ignored: the whole file with 200. A
+    /// reversed pair must never give a negative length (vapor#2837).
+    @Test(arguments: ["bytes=0-1,x", "items=0-1", "bytes=abc", "bytes=5-1",
                       "bytes=9223372036854775807-0", "bytes=--1", "bytes=1-2-3", "bytes=", "bytes 0-1", "bytes=-0x10"])
     func ignoredRanges(range: String) throws {
         try expectFull(range)
     }
 
-    /// Two Range fields make a list of two ranges: ignored like any multi-range.
+    /// Two Range fields join into "bytes=0-1, bytes=5-6", which is malformed: ignored.
     @Test func twoRangeFieldsAreIgnored() throws {
         let response = try request(port, "/digits.txt", headers: ["Range: bytes=0-1", "Range: bytes=5-6"])
         #expect(response.status == 200)

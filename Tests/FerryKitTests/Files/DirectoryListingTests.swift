@@ -50,14 +50,14 @@ import Testing
         #expect(!top.contains("../"))
     }
 
-    @Test func entriesAreSortedByBytesWithDotFilesLeftOut() throws {
+    @Test func directoriesFirstThenSortedByBytesWithDotFilesLeftOut() throws {
         let tree = try TemporaryTree()
         defer { tree.remove() }
         try makeSite(tree)
 
         let page = try render(tree, urlPath: "/docs/")
-        let order = ["../", "./%3Cb%3E&amp;%22x%22.txt", "./B.txt", "./a%20b.txt", "./a.txt", "./b.txt",
-                     "./dangling", "./f%FF", "./javascript:alert(1)", "./link-to-sub/", "./sub/"]
+        let order = ["../", "./link-to-sub/", "./sub/", "./%3Cb%3E&amp;%22x%22.txt", "./B.txt", "./a%20b.txt",
+                     "./a.txt", "./b.txt", "./dangling", "./f%FF", "./javascript:alert(1)"]
         let positions = order.map { page.range(of: "href=\"\($0)\"")?.lowerBound }
         #expect(positions.allSatisfy { $0 != nil }, "\(page)")
         let found = positions.compactMap { $0 }

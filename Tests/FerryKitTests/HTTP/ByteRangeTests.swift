@@ -45,10 +45,12 @@ import Testing
         Case("bytes=0-0", 0, .unsatisfiable),
         Case("bytes=-1", 0, .unsatisfiable),
         Case(nil, 0, .full),
-        // Ignored: several ranges, other units, invalid specs.
-        Case("bytes=0-499,600-", 1000, .full),
-        Case("bytes=0-1, 3-4", 100, .full),
-        Case("bytes=0-1,", 100, .full),
+        // Empty list elements are allowed; one range left is a plain 206.
+        Case("bytes=0-1,", 100, .partial(offset: 0, length: 2)),
+        Case("bytes=, ,5-6", 100, .partial(offset: 5, length: 2)),
+        // Ignored: other units, invalid specs (one bad spec spoils the list).
+        Case("bytes=0-1,x", 100, .full),
+        Case("bytes=,", 100, .full),
         Case("bytes=9223372036854775807-0", 100, .full),
         Case("bytes=99999999999999999999-5", 100, .full),
         Case("items=0-1", 100, .full),
@@ -92,5 +94,57 @@ import Testing
                 }
             }
         }
+    }
+
+    static func spans(_ pairs: [(Int64, Int64)]) -> RangeDecision {
+        .multiple(pairs.map { ByteSpan(offset: $0.0, length: $0.1 - $0.0 + 1) })
+    }
+
+    @Test(arguments: [
+        Case("bytes=0-499,600-", 1000, spans([(0, 499), (600, 999)])),
+        Case("bytes=0-1, 3-4", 100, spans([(0, 1), (3, 4)])),
+        Case("bytes=0-9,20-29", 100, spans([(0, 9), (20, 29)])),
+        // Sorted, whatever the order asked.
+        Case("bytes=20-29,0-9", 100, spans([(0, 9), (20, 29)])),
+        Case("bytes=-10,0-9", 100, spans([(0, 9), (90, 99)])),
+        // Overlapping and adjacent ranges are joined; one left is a plain 206.
+        Case("bytes=0-9,5-14", 100, .partial(offset: 0, length: 15)),
+        Case("bytes=0-9,10-19", 100, .partial(offset: 0, length: 20)),
+        Case("bytes=0-9,11-19", 100, spans([(0, 9), (11, 19)])),
+        Case("bytes=0-9,2-3,40-49,45-", 100, spans([(0, 9), (40, 99)])),
+        // Unsatisfiable specs are dropped; all unsatisfiable: 416.
+        Case("bytes=0-9,500-600", 100, .partial(offset: 0, length: 10)),
+        Case("bytes=0-9,500-600,20-29", 100, spans([(0, 9), (20, 29)])),
+        Case("bytes=500-600,700-", 100, .unsatisfiable),
+        // Adding up to more than the file: the whole file (CVE-2011-3192).
+        Case("bytes=0-,0-", 100, .full),
+        Case("bytes=0-60,40-99", 100, .full),
+        Case("bytes=0-49,50-99", 100, .partial(offset: 0, length: 100)),
+    ])
+    func severalRanges(_ test: Case) {
+        #expect(ByteRange.evaluate(test.field, length: test.length) == test.expected)
+    }
+
+    @Test func tooManyRangesGetTheWholeFile() {
+        let list = (0..<10).map { "\($0 * 10)-\($0 * 10 + 1)" }.joined(separator: ",")
+        #expect(ByteRange.evaluate("bytes=" + list, length: 1000, maxRanges: 10) != .full)
+        #expect(ByteRange.evaluate("bytes=" + list, length: 1000, maxRanges: 9) == .full)
+        let many = (0..<201).map { "\($0 * 3)-\($0 * 3)" }.joined(separator: ",")
+        #expect(ByteRange.evaluate("bytes=" + many, length: 10000) == .full)
+    }
+
+    @Test func multipartSegments() {
+        let spans = [ByteSpan(offset: 0, length: 10), ByteSpan(offset: 20, length: 10)]
+        let segments = MultipartByteranges.segments(spans, length: 1000, contentType: "text/plain", boundary: "B")
+        #expect(segments == [
+            .bytes(Array("--B\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-9/1000\r\n\r\n".utf8)),
+            .file(offset: 0, length: 10),
+            .bytes(Array("\r\n--B\r\nContent-Type: text/plain\r\nContent-Range: bytes 20-29/1000\r\n\r\n".utf8)),
+            .file(offset: 20, length: 10),
+            .bytes(Array("\r\n--B--\r\n".utf8)),
+        ])
+        let boundary = MultipartByteranges.makeBoundary()
+        #expect(boundary.count == 22 && boundary.hasPrefix("ferry-"))
+        #expect(boundary != MultipartByteranges.makeBoundary())
     }
 }
