@@ -179,6 +179,9 @@ struct MethodsAndErrorsTests {
         let server = try FerryServer(["--workers", "1", "--max-workers", "1", Fixture.scratch.root])
         defer { server.stop() }
         let worker = try #require(server.workers(atLeast: 1).first)
+        // One answered request first: the worker has then opened everything it keeps
+        // (its event loop, channel, caches), so the descriptors read below are final.
+        #expect(try request(server.port, "/file.txt").status == 200)
         let open = Set((try FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/fd")).compactMap { Int($0) })
         let lowestFree = (0...).first { !open.contains($0) }!
         try shell("prlimit --pid \"$1\" --nofile=\"$2\":\"$2\"", String(worker), String(lowestFree + 1))
