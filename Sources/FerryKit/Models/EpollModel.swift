@@ -1,4 +1,4 @@
-/// I/O multiplexing with epoll(7) (on the seed's roadmap). The interest list lives in
+/// I/O multiplexing with epoll(7) (on the csdesign document's roadmap). The interest list lives in
 /// the kernel: a descriptor is registered once and changed when its session switches
 /// between reading and writing, and epoll_wait returns only the ready descriptors, so
 /// a wait costs O(ready), not O(watched) as with select and poll.

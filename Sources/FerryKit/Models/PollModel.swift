@@ -1,6 +1,6 @@
 import Glibc
 
-/// I/O multiplexing with poll(2) (UNP 6.10; on the seed's roadmap). The same event
+/// I/O multiplexing with poll(2) (UNP 6.10; on the csdesign document's roadmap). The same event
 /// loop as select, without FD_SETSIZE: poll takes an array of (descriptor, events)
 /// of any length. The kernel still walks the whole array on every call, so the cost
 /// per wait grows with the number of connections, ready or not.

@@ -1,8 +1,8 @@
 import CFerry
 import Glibc
 
-/// I/O multiplexing with select(2) (UNP 6.8; the seed's server02). One process; the
-/// event loop waits on a read set and a write set. Done right where the seed's
+/// I/O multiplexing with select(2) (UNP 6.8; the csdesign document's server02). One process; the
+/// event loop waits on a read set and a write set. Done right where the csdesign document's
 /// version cheats: a session that cannot write everything at once waits for
 /// writability and resumes where it stopped, instead of blocking the whole server.
 public struct SelectModel: ServerModel {
