@@ -37,33 +37,40 @@ public struct FileServer {
         let extensions = ExtensionTable()
         if drop != nil { MagicDatabase.preload() }
 
-        let urls = listeners.map(\.url)
-        let pool = type(of: model).startsPool ? ", \(config.workers) workers" : ""
-        Console.out("Ferry serving \(root.path) at \(urls.joined(separator: " and "))"
-                    + " (\(config.model)\(pool), \(config.bodyMode.rawValue)"
-                    + ", cork \(config.cork ? "on" : "off"))")
-
         var options = ModelOptions()
         options.workers = config.workers
         options.maxWorkers = config.maxWorkers
         options.drainTimeout = config.drainTimeout
         options.maxConnections = maxConnections
-        if let drop {
-            Console.error("ferry: serving as \(drop.userName):\(drop.groupName) (uid \(drop.uid), gid \(drop.gid))"
-                          + (drop.chrootDirectory.map { ", chrooted to \($0)" } ?? ""))
-            if type(of: model).forksWorkers {
-                // The parent stays root to reload and reopen logs; it never reads a client's bytes.
-                options.enterWorker = { drop.applyInWorker() }
-            } else if let problem = drop.apply() {
-                throw FileServerError("cannot drop privileges: \(problem)")
-            }
-        }
+        if let drop { try Self.arrange(drop, for: type(of: model), in: &options) }
+
+        let urls = listeners.map(\.url)
+        let pool = type(of: model).startsPool ? ", \(config.workers) workers" : ""
+        Console.out("Ferry serving \(root.path) at \(urls.joined(separator: " and "))"
+                    + " (\(config.model)\(pool), \(config.bodyMode.rawValue)"
+                    + ", cork \(config.cork ? "on" : "off"))")
         let config = self.config
         let tallies = try model.run(listeners: listeners, makeHandler: {
             HTTPFileHandler(config: config, root: root, extensions: extensions, errorPages: errorPages,
                             accessLog: accessLog)
         }, options: options)
         Console.out(Self.report(tallies))
+    }
+
+    /// Where the privilege drop happens: in each forked worker right after fork (the
+    /// parent stays root to reload and reopen logs, and never reads a client's bytes;
+    /// a trial drop in a child first, so a drop that cannot work stops startup instead
+    /// of failing in worker after worker), or in this process for the models that
+    /// serve in it.
+    private static func arrange(_ drop: PrivilegeDrop, for model: ServerModel.Type, in options: inout ModelOptions) throws {
+        if model.forksWorkers {
+            if let problem = drop.probe() { throw FileServerError("cannot drop privileges: \(problem)") }
+            options.enterWorker = { drop.applyInWorker() }
+        } else if let problem = drop.apply() {
+            throw FileServerError("cannot drop privileges: \(problem)")
+        }
+        Console.error("ferry: serving as \(drop.userName):\(drop.groupName) (uid \(drop.uid), gid \(drop.gid))"
+                      + (drop.chrootDirectory.map { ", chrooted to \($0)" } ?? ""))
     }
 
     /// The sockets a service manager passed (socket activation), else Ferry's own,

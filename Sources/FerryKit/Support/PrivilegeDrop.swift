@@ -69,6 +69,37 @@ public struct PrivilegeDrop: Equatable {
         if getppid() != plannerPID { _exit(0) }
     }
 
+    /// Makes the drop once in a throwaway child and returns what failed, nil when it
+    /// works: a server whose workers drop after fork checks at start that they can,
+    /// instead of forking worker after worker that fails (a missing capability, a
+    /// chroot refused).
+    public func probe() -> String? {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return "pipe: \(Self.lastError())" }
+        ends.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
+        let pid = fork()
+        if pid == 0 {
+            close(ends[0])
+            if let problem = apply() { Console.write(problem, to: ends[1]) }
+            _exit(0)
+        }
+        close(ends[1])
+        defer { close(ends[0]) }
+        guard pid > 0 else { return "fork: \(Self.lastError())" }
+        var report: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 512)
+        while true {
+            let n = read(ends[0], &chunk, chunk.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            report += chunk[..<n]
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let problem = String(decoding: report, as: UTF8.self).split(separator: "\n").first.map(String.init)
+        return problem ?? (status == 0 ? nil : "the trial drop in a child did not finish")
+    }
+
     /// Drops in this process: chroot, setgroups, setgid, setuid, then checks that it
     /// took. Returns what failed, nil on success.
     public func apply() -> String? {

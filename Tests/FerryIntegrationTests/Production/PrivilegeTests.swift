@@ -122,4 +122,35 @@ struct PrivilegeTests {
         #expect(try request(server.port, "/open.txt").status == 200)
         #expect(try request(server.port, "/locked.txt").status == 403)
     }
+
+    /// Without CAP_SETUID (a bounding set that lacks it) setuid fails: ferry says so in
+    /// one line and does not start, whether workers or the process itself would drop.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs setpriv (util-linux)"),
+          arguments: ["prefork-pass-epoll", "epoll"])
+    func aDropThatCannotWorkStopsStartup(model: String) throws {
+        let result = try run("/usr/bin/setpriv", ["--bounding-set", "-setuid", ferryBinary, "serve", "--model", model,
+                                                  "--port", "0", scratch.root], timeout: 30)
+        #expect(result.status == 1)
+        #expect(result.stderr.hasSuffix("ferry: cannot drop privileges: setuid nobody (65534): Operation not permitted\n"))
+        #expect(!result.text.contains("Ferry serving"))
+    }
+
+    /// Started as another user nothing can be dropped: user and group are ignored,
+    /// silently when unset, with one line when set to another than the process's own.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs setpriv (util-linux)"))
+    func startedAsAnotherUserItIgnoresTheSettings() throws {
+        chmod(scratch.path, 0o755)  // mkdtemp's 0700 would keep nobody out of the root
+        let asNobody = ["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"]
+        let quiet = try FerryServer(["--workers", "1", "--user", "nobody", scratch.root], launcher: asNobody)
+        #expect(try request(quiet.port, "/open.txt").status == 200)
+        let quietErrors = quiet.stop().stderr
+        #expect(!quietErrors.contains("ignored") && !quietErrors.contains("serving as"))
+
+        let warned = try FerryServer(["--workers", "1", "--user", "www-data", "--chroot", scratch.root], launcher: asNobody)
+        #expect(try request(warned.port, "/open.txt").status == 200)
+        let warnings = warned.stop().stderr
+        #expect(warnings.contains("ferry: [server] user \"www-data\" ignored: not started as root (running as nobody)\n"))
+        #expect(warnings.contains("ferry: [server] chroot ignored: only root can chroot; serving without it\n"))
+        #expect(!warnings.contains("serving as"))
+    }
 }
