@@ -58,7 +58,7 @@ public struct FileServer {
     }
 
     /// Where the privilege drop happens: in each forked worker right after fork (the
-    /// parent stays root to reload and reopen logs, and never reads a client's bytes;
+    /// parent stays root to reload and reopen logs, and never parses a client's bytes;
     /// a trial drop in a child first, so a drop that cannot work stops startup instead
     /// of failing in worker after worker), or in this process for the models that
     /// serve in it.

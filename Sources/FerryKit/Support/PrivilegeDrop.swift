@@ -8,7 +8,7 @@ import Glibc
 /// /etc/mime.types, and resolves `[server] user` and `group` while still root. Then
 /// every process that serves drops to that user: each forked worker right after
 /// fork (the parent of the pool models stays root, like nginx's master, to re-read
-/// the configuration and reopen logs; it reads nothing from a client), or the
+/// the configuration and reopen logs; it never parses what a client sends), or the
 /// process itself in the single-process models. The order is nginx's and
 /// lighttpd's: chroot (then chdir "/"), setgroups to the one group, setgid, setuid.
 /// The result is then checked, and a process that could not drop completely exits
