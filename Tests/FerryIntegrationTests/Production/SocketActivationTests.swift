@@ -11,11 +11,12 @@ private enum ActivationSite: FixtureSite {
     /// descriptor 3, say so in LISTEN_FDS and LISTEN_PID (this process's pid, which
     /// os.execve keeps), and exec ferry. It prints the port, then waits for the file
     /// named by its second argument, so a test can connect before ferry exists.
-    /// KIND "file" or "udp" passes something else at descriptor 3.
+    /// KIND "file" or "udp" passes something else at descriptor 3; "foreign" passes a
+    /// listening socket but names another process in LISTEN_PID.
     static let launcher = #"""
         import os, socket, sys, time
         kind, go, command = sys.argv[1], sys.argv[2], sys.argv[3:]
-        if kind == "listen":
+        if kind in ("listen", "foreign"):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.bind(("127.0.0.1", 0))
             sock.listen(16)
@@ -32,7 +33,8 @@ private enum ActivationSite: FixtureSite {
         if passed != 3:
             os.dup2(passed, 3)
         os.set_inheritable(3, True)  # dup2 onto itself would keep Python's close-on-exec
-        env = dict(os.environ, LISTEN_FDS="1", LISTEN_PID=str(os.getpid()), LISTEN_FDNAMES="http")
+        meant_for = os.getpid() if kind != "foreign" else os.getppid()
+        env = dict(os.environ, LISTEN_FDS="1", LISTEN_PID=str(meant_for), LISTEN_FDNAMES="http")
         os.execve(command[0], command, env)
         """#
 }
@@ -102,6 +104,12 @@ struct SocketActivationTests {
         #expect(launcher.output.contains("Ferry serving \(scratch.root) at http://127.0.0.1:\(port!)/"))
         // A second connection, to show the socket keeps serving.
         #expect(try request(port!, "/hello.txt").status == 200)
+        // The passed socket was made non-blocking and close-on-exec, like ferry's own.
+        let fdinfo = (try? String(contentsOfFile: "/proc/\(launcher.pid)/fdinfo/3", encoding: .utf8)) ?? ""
+        let flags = fdinfo.split(separator: "\n").first { $0.hasPrefix("flags:") }
+            .flatMap { Int($0.dropFirst("flags:".count).trimmingCharacters(in: .whitespaces), radix: 8) } ?? 0
+        #expect(flags & Int(O_NONBLOCK) != 0)
+        #expect(flags & 0o2000000 != 0)  // O_CLOEXEC
         let stopped = launcher.stop()
         #expect(stopped.status == 0)
     }
@@ -113,5 +121,20 @@ struct SocketActivationTests {
         #expect(result.status == 2)
         #expect(result.stderr == "ferry: LISTEN_FDS: descriptor 3 \(problem) (socket activation passes listening"
                 + " TCP sockets from descriptor 3 on)\n")
+    }
+
+    /// LISTEN_PID naming another process: the descriptors are not ferry's, and it
+    /// binds its own listener as usual.
+    @Test func socketsMeantForAnotherProcessAreLeftAlone() throws {
+        let launcher = try FerryProcess(["foreign", "-", ferryBinary, "serve", "--workers", "1", "--host", "127.0.0.1",
+                                         "--port", "0", scratch.root],
+                                        executable: scratch.at("launch.py"), launcher: ["python3"])
+        defer { launcher.stop() }
+        #expect(waitUntil(timeout: 20) { launcher.output.contains("Ferry serving") })
+        let lines = launcher.output.split(separator: "\n")
+        let passedPort = try #require(lines.first.flatMap { Int($0) })
+        let ownPort = try #require(launcher.announcedPort())
+        #expect(ownPort != passedPort)
+        #expect(try request(ownPort, "/hello.txt").status == 200)
     }
 }
