@@ -4,9 +4,17 @@ import Glibc
 /// put together, with the HTTP file handler on every connection.
 public struct FileServer {
     public let config: ServerConfig
+    /// Builds the configuration again on SIGHUP (the file re-read, the same flags
+    /// applied over it); nil: SIGHUP keeps the running configuration.
+    public let rebuild: (() throws -> ServerConfig)?
+    /// What `rebuild` reads, for the reload's log line ("conf/ferry.toml").
+    public let source: String
 
-    public init(config: ServerConfig) {
+    public init(config: ServerConfig, source: String = "the configuration",
+                rebuild: (() throws -> ServerConfig)? = nil) {
         self.config = config
+        self.source = source
+        self.rebuild = rebuild
     }
 
     /// Listens, announces the URLs on standard output, serves until SIGINT/SIGTERM,
@@ -35,6 +43,8 @@ public struct FileServer {
             throw FileServerError("cannot listen on \(config.host) port \(config.port): \(error)"
                                   + " (choose another with --port, or --port 0 for any free port)")
         }
+        let pidFile = try PidFile(path: config.pidFile)
+        defer { pidFile.remove() }
 
         let urls = listeners.map(\.url)
         let pool = type(of: model).startsPool ? ", \(config.workers) workers" : ""
@@ -42,16 +52,34 @@ public struct FileServer {
                     + " (\(config.model)\(pool), \(config.bodyMode.rawValue)"
                     + ", cork \(config.cork ? "on" : "off"))")
 
+        var options = Self.modelOptions(config, maxConnections: maxConnections, accessLog: accessLog)
+        if let rebuild {
+            let reload = ServerReload(running: config, accessLog: accessLog, extensions: extensions,
+                                      source: source, rebuild: rebuild, log: options.log)
+            options.reload = reload.reload
+        }
+        let tallies = try model.run(listeners: listeners,
+                                    makeHandler: Self.handlerFactory(config, root: root, extensions: extensions,
+                                                                     accessLog: accessLog),
+                                    options: options)
+        Console.out(Self.report(tallies))
+    }
+
+    /// Makes each worker's handler for `config`.
+    static func handlerFactory(_ config: ServerConfig, root: DocumentRoot, extensions: ExtensionTable,
+                               accessLog: AccessLog) -> HandlerFactory {
+        { HTTPFileHandler(config: config, root: root, extensions: extensions, accessLog: accessLog) }
+    }
+
+    /// The model's settings from `config`.
+    static func modelOptions(_ config: ServerConfig, maxConnections: Int, accessLog: AccessLog) -> ModelOptions {
         var options = ModelOptions()
         options.workers = config.workers
         options.maxWorkers = config.maxWorkers
         options.drainTimeout = config.drainTimeout
         options.maxConnections = maxConnections
-        let config = self.config
-        let tallies = try model.run(listeners: listeners, makeHandler: {
-            HTTPFileHandler(config: config, root: root, extensions: extensions, accessLog: accessLog)
-        }, options: options)
-        Console.out(Self.report(tallies))
+        options.accessLog = accessLog
+        return options
     }
 
     /// Raises the descriptor limit toward the hard limit and checks that it holds

@@ -24,6 +24,7 @@ enum ConfigSchema {
             .integer("backlog", \.backlog, 1...65535),
             .integer("defer_accept", \.deferAcceptSeconds, 0...600),
             .integer("max_connections", \.maxConnections, 1...1_048_576),
+            .text("pid_file", \.pidFile) { _ in nil },  // "" is none
         ]),
         ConfigSection(name: "http", keys: [
             .flag("listing", \.listing),

@@ -36,6 +36,9 @@ public struct ServerConfig: Equatable {
     public var deferAcceptSeconds: Int = 5
     /// [server] max_connections: connections held at once; above it a new one gets 503.
     public var maxConnections: Int = 16_384
+    /// [server] pid_file: where the parent writes its process id once it listens
+    /// (removed on exit), for `kill -HUP` and logrotate; "" for none.
+    public var pidFile: String = ""
     /// [http] listing: answer a directory without index.html with a listing.
     public var listing: Bool = true
     /// [http] precompressed: send a file's .br/.zst/.gz sidecar when the client accepts it.

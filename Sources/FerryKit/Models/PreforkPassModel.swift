@@ -11,6 +11,11 @@ import Glibc
 /// A worker is a whole process per connection, so clients that are slow on purpose
 /// hold the pool: kept for the lab and as `ferry serve --model prefork-pass`;
 /// prefork-pass-epoll is the same hand-off to event-driven workers.
+///
+/// SIGHUP reloads as prefork-pass-epoll does: a new generation of workers, and the
+/// old one retires (its beacon tells a busy worker to end a persistent connection
+/// after the current response). SIGUSR1 reopens the access log in the parent and
+/// passes it down each worker's channel.
 public struct PreforkPassModel: ServerModel {
     public static let name = "prefork-pass"
     public static let startsPool = true
@@ -27,9 +32,18 @@ public struct PreforkPassModel: ServerModel {
 /// The parent's side: an epoll loop over the listeners, the workers' channels and a
 /// signal descriptor.
 final class PreforkPassParent {
-    /// What the parent sends with each descriptor: the peer, so the worker's access
-    /// log needs no getpeername(2).
-    typealias Handoff = SocketAddress
+    /// What the parent sends with each descriptor: a connection with its peer, so the
+    /// worker's access log needs no getpeername(2), or the reopened access log.
+    struct Handoff {
+        /// A `ParentMessageKind` (raw: it crosses the channel as bytes).
+        var kind: UInt32
+        var peer = SocketAddress()
+
+        init(kind: ParentMessageKind, peer: SocketAddress = SocketAddress()) {
+            self.kind = kind.rawValue
+            self.peer = peer
+        }
+    }
 
     private enum Token {
         static let signals: UInt64 = 1 << 32
@@ -38,11 +52,15 @@ final class PreforkPassParent {
     }
 
     private let listeners: [Listener]
-    private let options: ModelOptions
+    /// The current configuration's (a reload replaces them).
+    private var options: ModelOptions
     private let epoll: Epoll
     private let signals: SignalDescriptor
-    /// Raised when the drain begins: children close idle keep-alive connections at once.
-    private let stopping: ShutdownBeacon
+    /// Raised when the current generation's workers must stop (the drain began, or a
+    /// reload retired them): they close idle keep-alive connections at once.
+    private var stopping: ShutdownBeacon
+    /// The beacons of retired generations, kept (raised) while their workers finish.
+    private var retiredBeacons: [(beacon: ShutdownBeacon, workers: [WorkerPool.Worker])] = []
     private let pool: WorkerPool
     /// Listeners whose backlog may still hold connections because no worker was free
     /// or accepting backed off (their edge-triggered registration will not report
@@ -62,14 +80,18 @@ final class PreforkPassParent {
         self.listeners = listeners
         self.options = options
         epoll = try Epoll()
-        signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
+        signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD] + OperatorSignals.all)
         let stopping = try ShutdownBeacon()
         self.stopping = stopping
         try epoll.add(signals.fd, events: .epollIn, token: Token.signals)
         pool = WorkerPool(epoll: epoll, signals: signals, tokenBase: Token.workerBase,
-                          parentOnly: listeners.map(\.fd), log: options.log) { _, channel in
-            Self.serveHandoffs(on: channel, handler: makeHandler(), stopping: stopping)
-        }
+                          parentOnly: listeners.map(\.fd), log: options.log,
+                          work: Self.work(makeHandler: makeHandler, options: options, stopping: stopping))
+    }
+
+    private static func work(makeHandler: @escaping HandlerFactory, options: ModelOptions,
+                             stopping: ShutdownBeacon) -> (Int, DescriptorChannel) -> Never {
+        { _, channel in serveHandoffs(on: channel, handler: makeHandler(), accessLog: options.accessLog, stopping: stopping) }
     }
 
     func run() throws -> [WorkerTally] {
@@ -121,7 +143,7 @@ final class PreforkPassParent {
                 return
             }
         }
-        if growthDeadline == 0 && pool.workers.count < options.maxWorkers {
+        if growthDeadline == 0 && pool.serving.count < options.maxWorkers {
             growthDeadline = monotonicNanoseconds() + Self.growthDelay.nanoseconds
         }
     }
@@ -139,7 +161,7 @@ final class PreforkPassParent {
             // reaped and replaced.
             worker.live = 1
             do {
-                try worker.channel.send(descriptor: connection, payload: peer)
+                try worker.channel.send(descriptor: connection, payload: Handoff(kind: .connections, peer: peer))
                 return
             } catch {
                 options.log("ferry: cannot pass a connection to worker \(worker.slot): \(error)")
@@ -148,9 +170,9 @@ final class PreforkPassParent {
         }
     }
 
-    /// The lowest-numbered idle worker, if any.
+    /// The lowest-numbered idle worker of the serving generation, if any.
     private func idleWorker() -> WorkerPool.Worker? {
-        pool.workers.first { $0.alive && $0.live == 0 }
+        pool.workers.first { $0.alive && !$0.retiring && $0.live == 0 }
     }
 
     /// No worker finished anything for `growthDelay` while connections waited: add
@@ -158,7 +180,7 @@ final class PreforkPassParent {
     private func growPool() {
         growthDeadline = 0
         guard !drain.isDraining, !backlogWaiting.isEmpty, idleWorker() == nil,
-              pool.workers.count < options.maxWorkers else { return }
+              pool.serving.count < options.maxWorkers else { return }
         do {
             try pool.add()
         } catch {
@@ -185,7 +207,12 @@ final class PreforkPassParent {
             switch signal {
             case SIGCHLD:
                 pool.reap(replacing: !drain.isDraining)
+                retiredBeacons.removeAll { generation in generation.workers.allSatisfy { !$0.alive } }
                 if !drain.isDraining { acceptWaitingBacklogs() }
+            case SIGHUP:
+                reload()
+            case SIGUSR1:
+                reopenAccessLog()
             default:
                 beginShutdown(signal)
             }
@@ -206,15 +233,68 @@ final class PreforkPassParent {
         pool.stopPassing()
     }
 
+    /// SIGHUP: a new generation with its own beacon, then the old one retires: its
+    /// beacon is raised and its channels closed, as on shutdown. Nothing changes when
+    /// the configuration does not load or its workers cannot start.
+    private func reload() {
+        guard !drain.isDraining, let reloaded = options.reload?() else { return }
+        var next = reloaded.options
+        next.reload = options.reload
+        next.log = options.log
+        let beacon: ShutdownBeacon
+        do {
+            beacon = try ShutdownBeacon()
+        } catch {
+            options.log("ferry: reload failed: \(error); still serving with the previous configuration")
+            return
+        }
+        let previousWork = pool.work
+        pool.work = Self.work(makeHandler: reloaded.makeHandler, options: next, stopping: beacon)
+        let old = pool.serving
+        var started: [WorkerPool.Worker] = []
+        do {
+            for _ in 0..<max(1, next.workers) { started.append(try pool.add()) }
+        } catch {
+            pool.retire(generation: started)
+            beacon.raise()
+            retiredBeacons.append((beacon, started))
+            pool.work = previousWork
+            options.log("ferry: reload failed: cannot start workers: \(error); still serving with the previous configuration")
+            return
+        }
+        options = next
+        pool.retire(generation: old)
+        stopping.raise()
+        retiredBeacons.append((stopping, old))
+        stopping = beacon
+        growthDeadline = 0
+        reloaded.started()
+        options.log("ferry: reloaded \(reloaded.source): \(ShutdownNotice.count(max(1, next.workers), "new worker", "new workers")), "
+                    + "\(pool.retiringCount) retiring")
+        acceptWaitingBacklogs()
+    }
+
+    /// SIGUSR1: the parent opens the log again and passes it to every worker, which
+    /// takes it between connections.
+    private func reopenAccessLog() {
+        guard !drain.isDraining, let descriptor = OperatorSignals.reopenAccessLog(options) else { return }
+        let failed = pool.passAccessLog(descriptor) { try $0.send(descriptor: $1, payload: Handoff(kind: .accessLog)) }
+        if failed > 0 { options.log("ferry: SIGUSR1: \(failed) worker(s) could not be given the reopened access log") }
+    }
+
     // MARK: the worker process
 
     /// The worker's loop: one connection at a time, a report after each.
     private static func serveHandoffs(on channel: DescriptorChannel, handler: ConnectionHandler,
-                                      stopping: ShutdownBeacon) -> Never {
-        while let (peer, descriptor) = try? channel.receive(Handoff.self) {
-            guard let connection = descriptor else { continue }
+                                      accessLog: AccessLog?, stopping: ShutdownBeacon) -> Never {
+        while let (handoff, descriptor) = try? channel.receive(Handoff.self) {
+            guard let descriptor else { continue }
+            guard handoff.kind == ParentMessageKind.connections.rawValue else {
+                if let accessLog { accessLog.adopt(descriptor) } else { close(descriptor) }
+                continue
+            }
             var report = ConnectionReport()
-            report.add(BlockingDriver.serve(handler.makeSession(socket: connection, peer: peer), stopping: stopping.fd))
+            report.add(BlockingDriver.serve(handler.makeSession(socket: descriptor, peer: handoff.peer), stopping: stopping.fd))
             if (try? channel.send(record: report)) == nil { break }
         }
         _exit(0)

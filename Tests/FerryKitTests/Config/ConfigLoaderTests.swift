@@ -141,7 +141,7 @@ import Testing
             ("[log]\naccess = false",
              "conf/ferry.toml: [log] access: expected \"stdout\", \"off\" or a file path, got a boolean"),
             ("[server.tls]\ncert = \"x\"",
-             "conf/ferry.toml: [server] tls: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections)"),
+             "conf/ferry.toml: [server] tls: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, pid_file)"),
             ("server = 1",
              "conf/ferry.toml: [server]: expected a table, got an integer"),
             ("[[log]]\naccess = \"off\"",
@@ -177,7 +177,7 @@ import Testing
 
     @Test func unknownSectionsAndKeysListTheKnownOnes() {
         #expect(configProblem("[server]\nprot = 80")
-            == "conf/ferry.toml: [server] prot: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections)")
+            == "conf/ferry.toml: [server] prot: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, pid_file)")
         #expect(configProblem("[bodyy]\nmode = \"copy\"")
             == "conf/ferry.toml: [bodyy]: unknown section (known: server, http, body, limits, log)")
         #expect(configProblem("port = 80")

@@ -100,7 +100,7 @@ final class EventLoop<Backend: ReadinessBackend> {
         self.options = options
         switch source {
         case .listeners(let listeners):
-            let signals = try SignalDescriptor([SIGINT, SIGTERM])
+            let signals = try SignalDescriptor([SIGINT, SIGTERM] + OperatorSignals.all)
             for fd in [signals.fd] + listeners.map(\.fd) {
                 if let reason = backend.refusal(for: fd) { throw SystemError("\(Backend.name): \(reason)", code: EMFILE) }
             }
@@ -176,22 +176,28 @@ final class EventLoop<Backend: ReadinessBackend> {
         }
     }
 
-    /// Takes every batch of connections waiting on the channel (several per recvmsg,
-    /// and every message that is there, without sleeping in between). End of stream
-    /// is the parent's word to stop.
+    /// Takes every message waiting on the channel (several connections per recvmsg,
+    /// and every message that is there, without sleeping in between): connections, or
+    /// the access log the parent reopened. End of stream is the parent's word to stop.
     private func takePassedConnections() {
         guard let channel else { return }
         while true {
-            let received: (connections: [PassedConnection], lost: Int)?
+            let received: ParentMessage?
             do {
-                received = try channel.receiveConnections()
+                received = try channel.receiveParentMessage()
             } catch {
                 if (error as? SystemError)?.code != EAGAIN { beginDrain(because: "the channel failed: \(error)") }
                 return
             }
-            guard let (connections, lost) = received else {
+            guard let received else {
                 beginDrain(because: nil)
                 return
+            }
+            guard case .connections(let connections, let lost) = received else {
+                if case .accessLog(let descriptor) = received {
+                    if let log = options.accessLog { log.adopt(descriptor) } else { close(descriptor) }
+                }
+                continue
             }
             if lost > 0 {
                 options.log("ferry: \(Backend.name): \(lost) passed connection(s) lost: out of descriptors")
@@ -318,7 +324,8 @@ final class EventLoop<Backend: ReadinessBackend> {
 
     private func handleSignals() {
         guard let signals else { return }
-        for signal in signals.drain() where signal == SIGINT || signal == SIGTERM {
+        for signal in OperatorSignals.answer(signals.drain(), model: Backend.name, options: options)
+        where signal == SIGINT || signal == SIGTERM {
             let inFlight = ShutdownNotice.count(sessions.count, "connection", "connections") + " in flight"
             guard drain.begin(on: signal, letting: inFlight, timeout: options.drainTimeout, log: options.log) else {
                 continue

@@ -6,6 +6,11 @@ import Glibc
 /// `ChildSupervisor`. The parent's epoll watches every channel (token `tokenBase |
 /// slot`); the `ConnectionReport`s that arrive on it are added to the worker's tally
 /// and taken off its count of live connections.
+///
+/// A reload (SIGHUP) starts a new generation of workers with a new `work` and
+/// retires the old one: retired workers get no more connections, finish what they
+/// hold, exit and are not replaced. They stay in `workers` (their slots are not
+/// reused), so their tallies count in the exit report.
 final class WorkerPool {
     /// A worker process and the parent's end of its channel.
     final class Worker {
@@ -13,6 +18,8 @@ final class WorkerPool {
         var pid: pid_t = 0
         var channel = DescriptorChannel(fd: -1)
         var alive = false
+        /// Retired by a reload: it takes no new connections and is not replaced.
+        var retiring = false
         /// Connections passed to it and not yet reported closed.
         var live = 0
         var tally: WorkerTally
@@ -30,7 +37,8 @@ final class WorkerPool {
     private let parentOnly: [Int32]
     private let log: (String) -> Void
     /// The worker process's life: its slot and its end of the channel. Never returns.
-    private let work: (Int, DescriptorChannel) -> Never
+    /// A reload replaces it before starting the new generation.
+    var work: (Int, DescriptorChannel) -> Never
     private let parentPID = getpid()
     private var children = ChildSupervisor()
     private(set) var workers: [Worker] = []
@@ -46,6 +54,12 @@ final class WorkerPool {
     }
 
     var anyAlive: Bool { !children.isEmpty }
+
+    /// Workers that take new connections: alive and not retiring.
+    var serving: [Worker] { workers.filter { $0.alive && !$0.retiring } }
+
+    /// Workers retired by a reload that are still finishing.
+    var retiringCount: Int { workers.reduce(0) { $0 + ($1.alive && $1.retiring ? 1 : 0) } }
 
     /// Starts a worker in a new slot.
     @discardableResult
@@ -79,10 +93,18 @@ final class WorkerPool {
 
     /// Reaps the workers that have ended and, unless `replacing` is false (draining),
     /// starts a new one in each slot. The connections an ended worker held are lost.
+    /// A retiring worker is not replaced; only an abnormal end of one is logged.
     func reap(replacing: Bool) {
         for child in children.reap() {
             let worker = workers[child.slot]
+            let wasRetiring = worker.retiring
             let lost = retire(worker)
+            if wasRetiring {
+                if child.status != 0 {
+                    log("ferry: retired worker \(child.slot) (pid \(child.pid)) \(describeExit(child.status))")
+                }
+                continue
+            }
             guard replacing else { continue }
             let held = lost > 0 ? " (\(ShutdownNotice.count(lost, "connection", "connections")) lost)" : ""
             log("ferry: worker \(child.slot) (pid \(child.pid)) \(describeExit(child.status))\(held); starting a new one")
@@ -98,6 +120,26 @@ final class WorkerPool {
     /// stream after the connections already passed, and finishes.
     func stopPassing() {
         for worker in workers where worker.alive { shutdown(worker.channel.fd, Int32(SHUT_WR)) }
+    }
+
+    /// Retires `retired` (the generation a reload replaces): end of stream on each
+    /// channel, as in `stopPassing`, and no replacement when they exit.
+    func retire(generation retired: [Worker]) {
+        for worker in retired where worker.alive {
+            worker.retiring = true
+            shutdown(worker.channel.fd, Int32(SHUT_WR))
+        }
+    }
+
+    /// Sends every serving worker the reopened access log with `send` (the model's
+    /// message for it). Returns how many could not take it. A retiring worker's
+    /// channel is closed for sending: it finishes on the file it has.
+    func passAccessLog(_ descriptor: Int32, with send: (DescriptorChannel, Int32) throws -> Void) -> Int {
+        var failed = 0
+        for worker in serving {
+            if (try? send(worker.channel, descriptor)) == nil { failed += 1 }
+        }
+        return failed
     }
 
     /// Kills the workers still alive (the drain timeout passed).
@@ -116,6 +158,7 @@ final class WorkerPool {
         if worker.channel.fd >= 0 { readReports(from: worker, untilEmpty: true) }
         let lost = worker.live
         worker.alive = false
+        worker.retiring = false
         worker.live = 0
         epoll.remove(worker.channel.fd)
         close(worker.channel.fd)
