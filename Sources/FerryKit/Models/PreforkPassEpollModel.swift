@@ -289,7 +289,7 @@ final class PreforkPassEpollParent {
         }
         options = next
         handler = reloaded.makeHandler()
-        pool.retire(generation: old)
+        pool.retire(generation: old) { try $0.sendRetire() }
         reloaded.started()
         options.log("ferry: reloaded \(reloaded.source): \(ShutdownNotice.count(max(1, next.workers), "new worker", "new workers")), "
                     + "\(pool.retiringCount) retiring")

@@ -72,6 +72,14 @@ public struct DescriptorChannel {
         if sent < 0 { throw SystemError("sendmsg(SCM_RIGHTS)") }
     }
 
+    /// Tells the worker it is being replaced (a reload), just before end of stream:
+    /// its idle connections get one more request rather than being closed at once.
+    public func sendRetire() throws {
+        let payload = ParentMessageKind.retire.bytes
+        let sent = payload.withUnsafeBytes { raw in ferry_send_fds(fd, nil, 0, raw.baseAddress, raw.count) }
+        if sent < 0 { throw SystemError("sendmsg") }
+    }
+
     /// Receives one message from the parent (a worker's channel is non-blocking: EAGAIN
     /// is thrown when none waits). nil at end of stream. For connections, `lost` counts
     /// those the message announced but whose descriptors did not arrive (a receiver out
@@ -90,6 +98,9 @@ public struct DescriptorChannel {
         if received == 0 { return nil }
         let kind = received >= headerSize ? payload.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } : 0
         switch ParentMessageKind(rawValue: kind) {
+        case .retire:
+            for extra in descriptors[0..<Int(count)] { close(extra) }
+            return .retire
         case .accessLog where count >= 1:
             for extra in descriptors[1..<Int(count)] { close(extra) }
             return .accessLog(descriptors[0])
@@ -119,12 +130,15 @@ public enum ParentMessage {
     /// The access log reopened by the parent (SIGUSR1): the worker moves it onto its
     /// own log descriptor, so it needs no permission to open the path itself.
     case accessLog(Int32)
+    /// A reload replaces this worker; end of stream follows.
+    case retire
 }
 
 /// The first four bytes of each message from a parent to a worker.
 enum ParentMessageKind: UInt32 {
     case connections = 1
     case accessLog = 2
+    case retire = 3
 
     var bytes: [UInt8] { withUnsafeBytes(of: rawValue) { Array($0) } }
 }

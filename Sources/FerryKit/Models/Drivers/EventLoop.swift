@@ -93,6 +93,15 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// Started on SIGINT/SIGTERM or end of stream: the loop ends when no session
     /// remains or it expires.
     private var drain = Drain()
+    /// The parent said a reload replaces this worker: its drain lets idle sessions
+    /// take one more request until `idleCloseTime` (monotonic ns; 0: not pending).
+    private var retiring = false
+    private var idleCloseTime: UInt64 = 0
+
+    /// How long a retiring worker's idle connections may still send their next
+    /// request (answered with `Connection: close`) before they are closed: a busy
+    /// client's request is already on its way, an idle one costs this much at most.
+    static var retireIdleGrace: Double { 1 }
 
     init(backend: Backend, source: ConnectionSource, handler: ConnectionHandler, options: ModelOptions) throws {
         self.backend = backend
@@ -133,6 +142,10 @@ final class EventLoop<Backend: ReadinessBackend> {
                 // Otherwise the descriptor was closed earlier in this batch: a stale event.
             }
             let now = monotonicNanoseconds()
+            if idleCloseTime != 0 && now >= idleCloseTime {
+                idleCloseTime = 0
+                closeIdleSessions()
+            }
             if earliestDeadline != 0 && now >= earliestDeadline { expireSessions(now: now) }
             if backOff.ends(by: now) && !drain.isDraining { try watchListeners(true) }
             reportClosed()
@@ -148,7 +161,7 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// Until the earliest of: a session deadline, the end of the drain, the end of an
     /// accept pause.
     private func waitTimeout() -> Int32 {
-        let wakeups = [earliestDeadline, drain.deadline, backOff.resumeTime].filter { $0 != 0 }
+        let wakeups = [earliestDeadline, drain.deadline, backOff.resumeTime, idleCloseTime].filter { $0 != 0 }
         guard let first = wakeups.min() else { return -1 }
         return pollTimeout(until: first)
     }
@@ -193,10 +206,15 @@ final class EventLoop<Backend: ReadinessBackend> {
                 beginDrain(because: nil)
                 return
             }
-            guard case .connections(let connections, let lost) = received else {
-                if case .accessLog(let descriptor) = received {
-                    if let log = options.accessLog { log.adopt(descriptor) } else { close(descriptor) }
-                }
+            let connections: [PassedConnection], lost: Int
+            switch received {
+            case .connections(let passed, let missing):
+                (connections, lost) = (passed, missing)
+            case .accessLog(let descriptor):
+                if let log = options.accessLog { log.adopt(descriptor) } else { close(descriptor) }
+                continue
+            case .retire:
+                retiring = true
                 continue
             }
             if lost > 0 {
@@ -344,7 +362,12 @@ final class EventLoop<Backend: ReadinessBackend> {
         if let problem { options.log("ferry: \(Backend.name): \(problem); finishing the connections held") }
         drain.begin(timeout: options.drainTimeout)
         backend.forget(channel.fd)
-        closeIdleSessions()
+        guard retiring else {
+            closeIdleSessions()
+            return
+        }
+        for entry in sessions.values { entry.session.answerOneMore() }
+        idleCloseTime = monotonicNanoseconds() + Self.retireIdleGrace.nanoseconds
     }
 
     /// Closes every session that is between requests (or has not begun one).

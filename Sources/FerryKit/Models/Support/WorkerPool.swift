@@ -122,11 +122,13 @@ final class WorkerPool {
         for worker in workers where worker.alive { shutdown(worker.channel.fd, Int32(SHUT_WR)) }
     }
 
-    /// Retires `retired` (the generation a reload replaces): end of stream on each
-    /// channel, as in `stopPassing`, and no replacement when they exit.
-    func retire(generation retired: [Worker]) {
+    /// Retires `retired` (the generation a reload replaces): `announce` (the model's
+    /// word for it, if any), then end of stream on each channel, as in `stopPassing`,
+    /// and no replacement when they exit.
+    func retire(generation retired: [Worker], announce: ((DescriptorChannel) throws -> Void)? = nil) {
         for worker in retired where worker.alive {
             worker.retiring = true
+            try? announce?(worker.channel)
             shutdown(worker.channel.fd, Int32(SHUT_WR))
         }
     }
