@@ -39,7 +39,9 @@ enum OperatorSignals {
     static func reopenAccessLog(_ options: ModelOptions) -> Int32? {
         guard let log = options.accessLog else { return nil }
         do {
-            return try log.reopen() ? log.fileDescriptor : nil
+            guard try log.reopen(), case .file(let path) = log.target else { return nil }
+            options.log("ferry: SIGUSR1: reopened the access log \(path)")
+            return log.fileDescriptor
         } catch {
             options.log("ferry: SIGUSR1: cannot reopen the \(error); still writing to the file open before")
             return nil
