@@ -13,9 +13,9 @@ import Glibc
 /// prefork-pass-epoll is the same hand-off to event-driven workers.
 ///
 /// SIGHUP reloads as prefork-pass-epoll does: a new generation of workers, and the
-/// old one retires (its beacon tells a busy worker to end a persistent connection
-/// after the current response). SIGUSR1 reopens the access log in the parent and
-/// passes it down each worker's channel.
+/// old one retires (its generation's beacon tells a busy worker to answer one more
+/// request on its persistent connection, its last). SIGUSR1 reopens the access log
+/// in the parent and passes it down each worker's channel.
 public struct PreforkPassModel: ServerModel {
     public static let name = "prefork-pass"
     public static let startsPool = true
@@ -56,9 +56,10 @@ final class PreforkPassParent {
     private var options: ModelOptions
     private let epoll: Epoll
     private let signals: SignalDescriptor
-    /// Raised when the current generation's workers must stop (the drain began, or a
-    /// reload retired them): they close idle keep-alive connections at once.
-    private var stopping: ShutdownBeacon
+    /// Raised when the drain begins: children close idle keep-alive connections at once.
+    private let stopping: ShutdownBeacon
+    /// Raised when a reload retires the current generation of workers.
+    private var retiring: ShutdownBeacon
     /// The beacons of retired generations, kept (raised) while their workers finish.
     private var retiredBeacons: [(beacon: ShutdownBeacon, workers: [WorkerPool.Worker])] = []
     private let pool: WorkerPool
@@ -82,16 +83,22 @@ final class PreforkPassParent {
         epoll = try Epoll()
         signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD] + OperatorSignals.all)
         let stopping = try ShutdownBeacon()
+        let retiring = try ShutdownBeacon()
         self.stopping = stopping
+        self.retiring = retiring
         try epoll.add(signals.fd, events: .epollIn, token: Token.signals)
         pool = WorkerPool(epoll: epoll, signals: signals, tokenBase: Token.workerBase,
                           parentOnly: listeners.map(\.fd), log: options.log,
-                          work: Self.work(makeHandler: makeHandler, options: options, stopping: stopping))
+                          work: Self.work(makeHandler: makeHandler, options: options, stopping: stopping,
+                                          retiring: retiring))
     }
 
     private static func work(makeHandler: @escaping HandlerFactory, options: ModelOptions,
-                             stopping: ShutdownBeacon) -> (Int, DescriptorChannel) -> Never {
-        { _, channel in serveHandoffs(on: channel, handler: makeHandler(), accessLog: options.accessLog, stopping: stopping) }
+                             stopping: ShutdownBeacon, retiring: ShutdownBeacon) -> (Int, DescriptorChannel) -> Never {
+        { _, channel in
+            serveHandoffs(on: channel, handler: makeHandler(), accessLog: options.accessLog, stopping: stopping,
+                          retiring: retiring)
+        }
     }
 
     func run() throws -> [WorkerTally] {
@@ -233,8 +240,8 @@ final class PreforkPassParent {
         pool.stopPassing()
     }
 
-    /// SIGHUP: a new generation with its own beacon, then the old one retires: its
-    /// beacon is raised and its channels closed, as on shutdown. Nothing changes when
+    /// SIGHUP: a new generation with its own retiring beacon, then the old one
+    /// retires: its beacon is raised and its channels closed. Nothing changes when
     /// the configuration does not load or its workers cannot start.
     private func reload() {
         guard !drain.isDraining, let reloaded = options.reload?() else { return }
@@ -249,7 +256,7 @@ final class PreforkPassParent {
             return
         }
         let previousWork = pool.work
-        pool.work = Self.work(makeHandler: reloaded.makeHandler, options: next, stopping: beacon)
+        pool.work = Self.work(makeHandler: reloaded.makeHandler, options: next, stopping: stopping, retiring: beacon)
         let old = pool.serving
         var started: [WorkerPool.Worker] = []
         do {
@@ -264,9 +271,9 @@ final class PreforkPassParent {
         }
         options = next
         pool.retire(generation: old)
-        stopping.raise()
-        retiredBeacons.append((stopping, old))
-        stopping = beacon
+        retiring.raise()
+        retiredBeacons.append((retiring, old))
+        retiring = beacon
         growthDeadline = 0
         reloaded.started()
         options.log("ferry: reloaded \(reloaded.source): \(ShutdownNotice.count(max(1, next.workers), "new worker", "new workers")), "
@@ -286,7 +293,8 @@ final class PreforkPassParent {
 
     /// The worker's loop: one connection at a time, a report after each.
     private static func serveHandoffs(on channel: DescriptorChannel, handler: ConnectionHandler,
-                                      accessLog: AccessLog?, stopping: ShutdownBeacon) -> Never {
+                                      accessLog: AccessLog?, stopping: ShutdownBeacon,
+                                      retiring: ShutdownBeacon) -> Never {
         while let (handoff, descriptor) = try? channel.receive(Handoff.self) {
             guard let descriptor else { continue }
             guard handoff.kind == ParentMessageKind.connections.rawValue else {
@@ -294,7 +302,8 @@ final class PreforkPassParent {
                 continue
             }
             var report = ConnectionReport()
-            report.add(BlockingDriver.serve(handler.makeSession(socket: descriptor, peer: handoff.peer), stopping: stopping.fd))
+            let session = handler.makeSession(socket: descriptor, peer: handoff.peer)
+            report.add(BlockingDriver.serve(session, stopping: stopping.fd, retiring: retiring.fd))
             if (try? channel.send(record: report)) == nil { break }
         }
         _exit(0)

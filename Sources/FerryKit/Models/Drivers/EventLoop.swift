@@ -98,11 +98,6 @@ final class EventLoop<Backend: ReadinessBackend> {
     private var retiring = false
     private var idleCloseTime: UInt64 = 0
 
-    /// How long a retiring worker's idle connections may still send their next
-    /// request (answered with `Connection: close`) before they are closed: a busy
-    /// client's request is already on its way, an idle one costs this much at most.
-    static var retireIdleGrace: Double { 1 }
-
     init(backend: Backend, source: ConnectionSource, handler: ConnectionHandler, options: ModelOptions) throws {
         self.backend = backend
         self.handler = handler
@@ -367,7 +362,7 @@ final class EventLoop<Backend: ReadinessBackend> {
             return
         }
         for entry in sessions.values { entry.session.answerOneMore() }
-        idleCloseTime = monotonicNanoseconds() + Self.retireIdleGrace.nanoseconds
+        idleCloseTime = monotonicNanoseconds() + Drain.retireIdleGrace.nanoseconds
     }
 
     /// Closes every session that is between requests (or has not begun one).
