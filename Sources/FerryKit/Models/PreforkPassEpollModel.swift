@@ -57,7 +57,8 @@ final class PreforkPassEpollParent {
     private var backlogWaiting: Set<Int> = []
     private var backOff = AcceptBackOff()
     private var drain = Drain()
-    /// Where the search for the least busy worker starts, so that ties rotate.
+    /// Where the search for the least busy worker starts (an index into the current
+    /// generation), so that ties rotate.
     private var nextSlot = 0
     /// Whether the parent is answering new connections with the overload answer.
     private var overloaded = false
@@ -122,7 +123,7 @@ final class PreforkPassEpollParent {
             _ = backOff.ends(by: now)
             if !backOff.isPaused { for index in backlogWaiting { acceptConnections(from: index) } }
         }
-        return pool.workers.map(\.tally)
+        return pool.tallies
     }
 
     /// Connections passed to live workers and not reported closed.
@@ -174,18 +175,20 @@ final class PreforkPassEpollParent {
 
     /// The live, not retiring worker with the fewest connections; ties go round the pool.
     private func leastBusyWorker() -> WorkerPool.Worker? {
-        let workers = pool.workers
-        var best: WorkerPool.Worker?
+        let workers = pool.current
+        guard !workers.isEmpty else { return nil }
+        var best: Int?
         for offset in 0..<workers.count {
-            let worker = workers[(nextSlot + offset) % workers.count]
-            if worker.alive && !worker.retiring && (best == nil || worker.live < best!.live) { best = worker }
+            let index = (nextSlot + offset) % workers.count
+            if workers[index].alive && (best == nil || workers[index].live < workers[best!].live) { best = index }
         }
-        if let best { nextSlot = (best.slot + 1) % workers.count }
-        return best
+        guard let best else { return nil }
+        nextSlot = (best + 1) % workers.count
+        return workers[best]
     }
 
     private func passAll() {
-        for worker in pool.workers where !pending[worker.slot].isEmpty { pass(to: worker) }
+        for worker in pool.current where !pending[worker.slot].isEmpty { pass(to: worker) }
     }
 
     /// Sends `worker` its pending connections in one message and closes the parent's

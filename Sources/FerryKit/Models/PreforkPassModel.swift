@@ -122,7 +122,7 @@ final class PreforkPassParent {
             if growthDeadline != 0 && now >= growthDeadline { growPool() }
             if backOff.ends(by: now) { acceptWaitingBacklogs() }
         }
-        return pool.workers.map(\.tally)
+        return pool.tallies
     }
 
     // MARK: accepting and handing off
@@ -179,7 +179,7 @@ final class PreforkPassParent {
 
     /// The lowest-numbered idle worker of the serving generation, if any.
     private func idleWorker() -> WorkerPool.Worker? {
-        pool.workers.first { $0.alive && !$0.retiring && $0.live == 0 }
+        pool.current.first { $0.alive && $0.live == 0 }
     }
 
     /// No worker finished anything for `growthDelay` while connections waited: add

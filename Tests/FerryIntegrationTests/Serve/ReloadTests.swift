@@ -84,6 +84,25 @@ struct ReloadTests {
         #expect(result.status == 0)
         // Retired workers' tallies still count: the kept connection's 2 requests and the probe.
         #expect(result.stdout.contains("total: 2 connections, 3 requests"), "\(result.stdout)")
+        #expect(result.stdout.contains("retired (2 workers): 1 connections, 2 requests"), "\(result.stdout)")
+    }
+
+    @Test func sigtermDuringAReloadLetsEveryGenerationFinish() throws {
+        let file = "sigterm.toml"
+        try writeConfig(file, generation: "one")
+        let server = try startServer(file)
+        let client = try RawClient(port: server.port, receiveTimeout: 10)
+        client.send(get("/large.bin"))
+        #expect(client.readHead().status == 200)
+        var received = client.read(count: 1 << 20).count
+        try writeConfig(file, generation: "two")
+        reload(server, expecting: 1)
+        kill(server.pid, SIGTERM)
+        received += client.read(count: (32 << 20) - received).count
+        #expect(received == 32 << 20)
+        let result = server.ferry.wait(timeout: 15)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("total: 1 connections, 1 requests"), "\(result.stdout)")
     }
 
     @Test func aDownloadInFlightFinishesOnTheOldWorker() throws {

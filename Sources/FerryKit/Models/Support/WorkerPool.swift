@@ -10,7 +10,7 @@ import Glibc
 /// A reload (SIGHUP) starts a new generation of workers with a new `work` and
 /// retires the old one: retired workers get no more connections, finish what they
 /// hold, exit and are not replaced. They stay in `workers` (their slots are not
-/// reused), so their tallies count in the exit report.
+/// reused), so their tallies count in the exit report, as one "retired" row.
 final class WorkerPool {
     /// A worker process and the parent's end of its channel.
     final class Worker {
@@ -42,6 +42,9 @@ final class WorkerPool {
     private let parentPID = getpid()
     private var children = ChildSupervisor()
     private(set) var workers: [Worker] = []
+    /// The generation that takes new connections (all of `workers` until a reload),
+    /// so that choosing a worker does not scan the retired ones.
+    private(set) var current: [Worker] = []
 
     init(epoll: Epoll, signals: SignalDescriptor, tokenBase: UInt64, parentOnly: [Int32],
          log: @escaping (String) -> Void, work: @escaping (Int, DescriptorChannel) -> Never) {
@@ -56,7 +59,7 @@ final class WorkerPool {
     var anyAlive: Bool { !children.isEmpty }
 
     /// Workers that take new connections: alive and not retiring.
-    var serving: [Worker] { workers.filter { $0.alive && !$0.retiring } }
+    var serving: [Worker] { current.filter(\.alive) }
 
     /// Workers retired by a reload that are still finishing.
     var retiringCount: Int { workers.reduce(0) { $0 + ($1.alive && $1.retiring ? 1 : 0) } }
@@ -67,6 +70,7 @@ final class WorkerPool {
         let worker = Worker(slot: workers.count)
         try start(worker)
         workers.append(worker)
+        current.append(worker)
         return worker
     }
 
@@ -126,11 +130,24 @@ final class WorkerPool {
     /// word for it, if any), then end of stream on each channel, as in `stopPassing`,
     /// and no replacement when they exit.
     func retire(generation retired: [Worker], announce: ((DescriptorChannel) throws -> Void)? = nil) {
+        let slots = Set(retired.map(\.slot))
+        current.removeAll { slots.contains($0.slot) }
         for worker in retired where worker.alive {
             worker.retiring = true
             try? announce?(worker.channel)
             shutdown(worker.channel.fd, Int32(SHUT_WR))
         }
+    }
+
+    /// For the exit report: a row per worker of the current generation, and one for
+    /// all the workers reloads retired.
+    var tallies: [WorkerTally] {
+        let slots = Set(current.map(\.slot))
+        let retired = workers.filter { !slots.contains($0.slot) }
+        guard !retired.isEmpty else { return current.map(\.tally) }
+        var sum = WorkerTally(label: "retired (\(ShutdownNotice.count(retired.count, "worker", "workers")))")
+        retired.forEach { sum.absorb($0.tally) }
+        return current.map(\.tally) + [sum]
     }
 
     /// Sends every serving worker the reopened access log with `send` (the model's
