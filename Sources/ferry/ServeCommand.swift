@@ -18,6 +18,16 @@ struct ServeCommand: ParsableCommand {
             Settings come from conf/ferry.toml (or --config FILE) when it exists; flags override \
             it. SIGINT or SIGTERM stops accepting, lets responses in flight finish, and prints \
             what each worker did.
+
+            SIGHUP reloads the configuration (prefork-pass-epoll and prefork-pass): the file is \
+            read again and the same flags applied over it; new workers take new connections, \
+            old ones finish what they hold (a persistent connection gets one more response, \
+            with Connection: close) and exit. A file that fails to load is one line on stderr \
+            and changes nothing; host, port, model, backlog, defer_accept and pid_file are kept \
+            until a restart. SIGUSR1 reopens the access log (logrotate's postrotate: \
+            kill -USR1 $(cat PIDFILE), with --pid-file or [server] pid_file); the parent opens \
+            it and passes it to the workers. A log that cannot be written drops lines, never \
+            slows serving, and is reported at most once a minute.
             """
     )
 
