@@ -21,6 +21,7 @@ import Testing
             model = "epoll"
             backlog = 16
             defer_accept = 0
+            pid_file = "run/ferry.pid"
             [http]
             listing = false
             server_name = "Ferry/1.0 (test)"
@@ -48,6 +49,7 @@ import Testing
         expected.model = "epoll"
         expected.backlog = 16
         expected.deferAcceptSeconds = 0
+        expected.pidFile = "/srv/ferry/conf/run/ferry.pid"
         expected.listing = false
         expected.serverName = "Ferry/1.0 (test)"
         expected.bodyMode = .copy
