@@ -276,7 +276,12 @@ final class PreforkPassEpollParent {
     /// then the old one retires. Nothing changes when the configuration does not
     /// load or its workers cannot start.
     private func reload() {
-        guard !drain.isDraining, let reloaded = options.reload?() else { return }
+        guard !drain.isDraining else { return }
+        guard let rebuild = options.reload else {
+            options.log("ferry: SIGHUP: this server has no configuration to reload")
+            return
+        }
+        guard let reloaded = rebuild() else { return }
         let previousWork = pool.work
         var next = reloaded.options
         next.reload = options.reload

@@ -244,7 +244,12 @@ final class PreforkPassParent {
     /// retires: its beacon is raised and its channels closed. Nothing changes when
     /// the configuration does not load or its workers cannot start.
     private func reload() {
-        guard !drain.isDraining, let reloaded = options.reload?() else { return }
+        guard !drain.isDraining else { return }
+        guard let rebuild = options.reload else {
+            options.log("ferry: SIGHUP: this server has no configuration to reload")
+            return
+        }
+        guard let reloaded = rebuild() else { return }
         var next = reloaded.options
         next.reload = options.reload
         next.log = options.log
