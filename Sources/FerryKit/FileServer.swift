@@ -23,6 +23,7 @@ public struct FileServer {
     /// on (`ProcessSignals`) itself.
     public func run() throws {
         ProcessSignals.establish()
+        ProcessSignals.holdOperatorSignals()
         guard let model = ModelCatalog.model(named: config.model) else {
             throw FileServerError("unknown model '\(config.model)' (known: \(ModelCatalog.names.joined(separator: ", ")))")
         }
