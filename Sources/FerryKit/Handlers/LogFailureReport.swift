@@ -10,9 +10,14 @@ final class LogFailureReport {
     private var lastReport: UInt64 = 0
     private var droppedSinceReport = 0
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let clock: () -> UInt64
+    private let report: (String) -> Void
 
-    init(name: String) {
+    init(name: String, clock: @escaping () -> UInt64 = monotonicNanoseconds,
+         report: @escaping (String) -> Void = { Console.error($0) }) {
         self.name = name
+        self.clock = clock
+        self.report = report
         mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
     }
@@ -27,13 +32,13 @@ final class LogFailureReport {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         droppedSinceReport += 1
-        let now = monotonicNanoseconds()
+        let now = clock()
         guard lastReport == 0 || now - lastReport >= Self.interval else { return }
         let reason = String(cString: strerror(code))
         let what = lastReport == 0
             ? "dropping lines that cannot be written; reported at most once a minute"
             : "dropped \(droppedSinceReport) line\(droppedSinceReport == 1 ? "" : "s") in the last minute"
-        Console.error("ferry: access log \(name): \(reason) (\(what))")
+        report("ferry: access log \(name): \(reason) (\(what))")
         lastReport = now
         droppedSinceReport = 0
     }

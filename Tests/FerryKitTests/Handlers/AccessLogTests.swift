@@ -63,3 +63,31 @@ import Testing
         #expect(try AccessLog(.stdout).fileDescriptor == nil)
     }
 }
+
+/// How often dropped lines are reported, on a clock the test moves.
+@Suite struct LogFailureReportTests {
+    final class Recorder: @unchecked Sendable {
+        var now: UInt64 = 1_000
+        var lines: [String] = []
+    }
+
+    @Test func theFirstFailureAtOnceThenACountAtMostOnceAMinute() {
+        let recorder = Recorder()
+        let report = LogFailureReport(name: "/x", clock: { recorder.now }, report: { recorder.lines.append($0) })
+        for _ in 0..<1000 {
+            report.dropped(code: ENOSPC)
+            recorder.now += 10_000_000  // 10 ms a line: 1000 lines in 10 s
+        }
+        #expect(recorder.lines == ["ferry: access log /x: No space left on device "
+                                   + "(dropping lines that cannot be written; reported at most once a minute)"])
+        recorder.now += 50 * 1_000_000_000
+        report.dropped(code: ENOSPC)
+        #expect(recorder.lines.count == 2)
+        #expect(recorder.lines.last == "ferry: access log /x: No space left on device (dropped 1000 lines in the last minute)")
+        report.dropped(code: ENOSPC)
+        #expect(recorder.lines.count == 2)
+        report.reset()
+        report.dropped(code: EACCES)
+        #expect(recorder.lines.last?.hasPrefix("ferry: access log /x: Permission denied (dropping") == true)
+    }
+}
