@@ -1,7 +1,9 @@
 /// What `ferry serve` does on SIGHUP: builds the configuration again, keeps the
 /// settings bound to what the parent holds (the listening sockets, the model, the
-/// pid file) as they were, opens what the new configuration names (document root,
-/// access log) and gives the model a handler factory for its new workers. A
+/// pid file, the privileges its workers drop to) as they were, opens what the new
+/// configuration names (document root, error pages, access log: the parent may,
+/// its workers may have dropped the right to) and gives the model a handler factory
+/// for its new workers. A
 /// configuration that fails to load, validate or open is one line on standard
 /// error, and the running one stays.
 final class ServerReload {
@@ -13,7 +15,15 @@ final class ServerReload {
         keeping("server.backlog", \.backlog),
         keeping("server.defer_accept", \.deferAcceptSeconds),
         keeping("server.pid_file", \.pidFile),
+        keeping("server.reuse_port", \.reusePort),
+        keeping("server.user", \.user),
+        keeping("server.group", \.group),
+        keeping("server.chroot", \.chroot),
+        keeping("server.allow_root", \.allowRoot),
     ]
+
+    /// Chrooted workers are confined to the root they started with.
+    static let keptWhenChrooted = keeping("server.root", \.root)
 
     private var running: ServerConfig
     private var accessLog: AccessLog
@@ -36,13 +46,15 @@ final class ServerReload {
     func reload() -> Reloaded? {
         do {
             var next = try rebuild()
-            let kept = Self.restartOnly.filter { $0.keep(running, &next) }.map(\.key)
+            let rules = Self.restartOnly + (running.chroot ? [Self.keptWhenChrooted] : [])
+            let kept = rules.filter { $0.keep(running, &next) }.map(\.key)
             let maxConnections = try FileServer.fitMaxConnections(next.maxConnections)
             let root: DocumentRoot
             do { root = try DocumentRoot(path: next.root) } catch { throw FileServerError("\(error)") }
+            let errorPages = try FileServer.openErrorPages(next)
             let nextLog = next.accessLog == accessLog.target ? accessLog : try AccessLog(next.accessLog)
             var reloaded = Reloaded(makeHandler: FileServer.handlerFactory(next, root: root, extensions: extensions,
-                                                                           accessLog: nextLog),
+                                                                           errorPages: errorPages, accessLog: nextLog),
                                     options: FileServer.modelOptions(next, maxConnections: maxConnections,
                                                                      accessLog: nextLog),
                                     source: source)

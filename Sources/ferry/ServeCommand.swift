@@ -23,11 +23,16 @@ struct ServeCommand: ParsableCommand {
             read again and the same flags applied over it; new workers take new connections, \
             old ones finish what they hold (a persistent connection gets one more response, \
             with Connection: close) and exit. A file that fails to load is one line on stderr \
-            and changes nothing; host, port, model, backlog, defer_accept and pid_file are kept \
-            until a restart. SIGUSR1 reopens the access log (logrotate's postrotate: \
+            and changes nothing; what the listening sockets and the privileges depend on (host, \
+            port, model, backlog, defer_accept, reuse_port, user, group, chroot, allow_root, \
+            pid_file) is kept until a restart. SIGUSR1 reopens the access log (logrotate's postrotate: \
             kill -USR1 $(cat PIDFILE), with --pid-file or [server] pid_file); the parent opens \
             it and passes it to the workers. A log that cannot be written drops lines, never \
             slows serving, and is reported at most once a minute.
+
+            Started as root, it drops to --user/--group (nobody/nogroup) in every process that \
+            serves, after binding and opening what it needs. Under systemd socket activation \
+            (LISTEN_FDS, LISTEN_PID) it serves on the sockets it is given instead of binding.
             """
     )
 
@@ -73,6 +78,12 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("error-pages"), help: "Directory of 404.html, 403.html, ... sent in place of the built-in error pages.")
     var errorPages: String?
 
+    @Option(name: .customLong("limit-rate"), help: "Bytes per second for each file body (0: no limit), as nginx's limit_rate.")
+    var limitRate: Int?
+
+    @Option(name: .customLong("limit-rate-after"), help: "Bytes of each file body sent at full speed before --limit-rate applies.")
+    var limitRateAfter: Int?
+
     @Option(name: .customLong("access-log"), help: "Access log: stdout, off, or a file path (SIGUSR1 reopens it).")
     var accessLog: String?
 
@@ -88,6 +99,21 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("keepalive-requests"), help: "Most requests answered on one connection.")
     var keepAliveRequests: Int?
 
+    @Flag(name: .customLong("reuse-port"), help: "SO_REUSEPORT: let several ferry processes started with it listen on the same port.")
+    var reusePort = false
+
+    @Option(help: "Started as root: the user to serve as after setup (default: nobody).")
+    var user: String?
+
+    @Option(help: "Started as root: the one group kept after setup (default: nogroup).")
+    var group: String?
+
+    @Flag(help: "Started as root: also chroot every serving process to the document root.")
+    var chroot = false
+
+    @Flag(name: .customLong("allow-root"), help: "Serve as root when --user is root (refused otherwise).")
+    var allowRoot = false
+
     @Flag(name: .customLong("minimal-http10"), help: "Answer every request as HTTP/1.0 with Connection: close, one per connection.")
     var minimalHTTP10 = false
 
@@ -99,16 +125,20 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let settings: ServerConfig
+        let settings: ServerConfig, flagForKey: [String: String]
         do {
-            settings = try configuration()
+            (settings, flagForKey) = try configuration()
         } catch {
             fail("\(error)", code: 2)
         }
         let server = FileServer(config: settings, source: configPath ?? "the built-in defaults",
-                                rebuild: { try configuration() })
+                                rebuild: { try configuration().settings })
         do {
             try server.run()
+        } catch let error as ConfigError {
+            // A value only judged at start (an unknown user or group).
+            if let key = error.key, let flag = flagForKey[key] { fail("\(flag): \(error.problem)", code: 2) }
+            fail("\(error)", code: 2)
         } catch {
             fail("\(error)", code: (error as? FileServerError)?.exitCode ?? 1)
         }
@@ -116,8 +146,9 @@ struct ServeCommand: ParsableCommand {
 
     /// The configuration file (when there is one) with the flags applied over it and
     /// validated: at start, and again on each SIGHUP, so flags keep overriding the
-    /// file after a reload. Errors are one line naming the flag or the key.
-    private func configuration() throws -> ServerConfig {
+    /// file after a reload. Errors are one line naming the flag or the key. Also
+    /// returns the flag behind each key a flag set.
+    private func configuration() throws -> (settings: ServerConfig, flagForKey: [String: String]) {
         var settings = try configPath.map { try ConfigLoader.load(path: $0, models: ModelCatalog.names) } ?? ServerConfig()
         // The flag behind each configuration key a flag set, so an error names the flag.
         var flagForKey: [String: String] = [:]
@@ -144,7 +175,14 @@ struct ServeCommand: ParsableCommand {
         set(\.keepAliveTimeout, keepAliveTimeout, key: "http.keepalive_timeout", flag: "--keepalive-timeout")
         set(\.keepAliveRequests, keepAliveRequests, key: "http.keepalive_requests", flag: "--keepalive-requests")
         if minimalHTTP10 { settings.minimalHTTP10 = true }
+        if reusePort { settings.reusePort = true }
+        set(\.user, user.map(Optional.some), key: "server.user", flag: "--user")
+        set(\.group, group.map(Optional.some), key: "server.group", flag: "--group")
+        if chroot { settings.chroot = true }
+        if allowRoot { settings.allowRoot = true }
         set(\.errorPages, errorPages, key: "http.error_pages", flag: "--error-pages")
+        set(\.limitRate, limitRate, key: "body.limit_rate", flag: "--limit-rate")
+        set(\.limitRateAfter, limitRateAfter, key: "body.limit_rate_after", flag: "--limit-rate-after")
         set(\.accessLog, accessLog.map(Self.accessLogTarget), key: "log.access", flag: "--access-log")
         do {
             try settings.validate(models: ModelCatalog.names)
@@ -159,7 +197,7 @@ struct ServeCommand: ParsableCommand {
                 throw ServeSettingsError("\(name): \(settings.errorPages) is not a directory")
             }
         }
-        return settings
+        return (settings, flagForKey)
     }
 
     private static func accessLogTarget(_ value: String) -> AccessLogTarget {

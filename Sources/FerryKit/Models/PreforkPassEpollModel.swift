@@ -22,6 +22,7 @@ import Glibc
 public struct PreforkPassEpollModel: ServerModel {
     public static let name = "prefork-pass-epoll"
     public static let startsPool = true
+    public static let forksWorkers = true
 
     public init() {}
 
@@ -88,6 +89,7 @@ final class PreforkPassEpollParent {
     private static func work(makeHandler: @escaping HandlerFactory,
                              options: ModelOptions) -> (Int, DescriptorChannel) -> Never {
         { _, channel in
+            options.enterWorker()
             do {
                 let loop = try EventLoop(backend: EpollBackend(), source: .channel(channel), handler: makeHandler(),
                                          options: options)
@@ -286,6 +288,8 @@ final class PreforkPassEpollParent {
         var next = reloaded.options
         next.reload = options.reload
         next.log = options.log
+        // The privilege drop is the running server's (user, group and chroot need a restart).
+        next.enterWorker = options.enterWorker
         pool.work = Self.work(makeHandler: reloaded.makeHandler, options: next)
         let old = pool.serving
         do {

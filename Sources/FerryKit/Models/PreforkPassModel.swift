@@ -19,6 +19,7 @@ import Glibc
 public struct PreforkPassModel: ServerModel {
     public static let name = "prefork-pass"
     public static let startsPool = true
+    public static let forksWorkers = true
 
     public init() {}
 
@@ -96,6 +97,7 @@ final class PreforkPassParent {
     private static func work(makeHandler: @escaping HandlerFactory, options: ModelOptions,
                              stopping: ShutdownBeacon, retiring: ShutdownBeacon) -> (Int, DescriptorChannel) -> Never {
         { _, channel in
+            options.enterWorker()
             serveHandoffs(on: channel, handler: makeHandler(), accessLog: options.accessLog, stopping: stopping,
                           retiring: retiring)
         }
@@ -253,6 +255,8 @@ final class PreforkPassParent {
         var next = reloaded.options
         next.reload = options.reload
         next.log = options.log
+        // The privilege drop is the running server's (user, group and chroot need a restart).
+        next.enterWorker = options.enterWorker
         let beacon: ShutdownBeacon
         do {
             beacon = try ShutdownBeacon()

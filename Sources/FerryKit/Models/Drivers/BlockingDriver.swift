@@ -1,7 +1,8 @@
 import Glibc
 
 /// Runs a session to the end on one thread: poll(2) the socket for what the session
-/// waits for, with the session's deadline as the timeout. Used by every model that
+/// waits for, with the session's deadline as the timeout (or, when it waits for a
+/// time instead, sleep until then while still hearing the stop). Used by every model that
 /// gives a connection a whole process or thread (iterative, fork, thread, prefork).
 public enum BlockingDriver {
     /// Serves the connection, closes the socket and returns the session's totals.
@@ -18,13 +19,17 @@ public enum BlockingDriver {
             var descriptors = [pollfd(fd: session.socket, events: 0, revents: 0),
                                pollfd(fd: stopping, events: Int16(POLLIN), revents: 0),
                                pollfd(fd: retiring, events: Int16(POLLIN), revents: 0)]
+            var wakeTime: UInt64?
             switch want {
             case .finished: break loop
             case .readable: descriptors[0].events = Int16(POLLIN)
             case .writable: descriptors[0].events = Int16(POLLOUT)
+            case .wake(let time):
+                // Only the beacons are watched; a negative descriptor is ignored by poll(2).
+                descriptors[0].fd = -1
+                wakeTime = time
             }
-            let wakeUp: UInt64 = [session.deadline, drainTime].filter { $0 != 0 }.min() ?? 0
-            // A negative descriptor is ignored by poll(2).
+            let wakeUp: UInt64 = [wakeTime ?? session.deadline, drainTime].filter { $0 != 0 }.min() ?? 0
             let ready = poll(&descriptors, 3, pollTimeout(until: wakeUp))
             if ready < 0 && errno == EINTR { continue }
             if drainTime != 0 && monotonicNanoseconds() >= drainTime {
@@ -32,6 +37,7 @@ public enum BlockingDriver {
                 if session.drain() { break loop }
                 continue
             }
+            if ready == 0 && wakeTime != nil { continue }
             if ready <= 0 {
                 session.expire()
                 break loop
