@@ -32,6 +32,7 @@ struct LogRotationTests {
         let directory = scratch.at("rotate-\(model)")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // A single process reopens as the user it serves as (nobody, when the tests run as root).
+        chmod(scratch.path, 0o755)
         chmod(directory, 0o777)
         let log = directory + "/access.log"
         let server = try FerryServer(["--model", model, "--workers", "2", "--access-log", log, scratch.root])
