@@ -2,6 +2,7 @@
 #include "CFerry.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -158,3 +159,11 @@ void ferry_fd_set(int fd, void *set) { FD_SET(fd, (fd_set *)set); }
 void ferry_fd_clr(int fd, void *set) { FD_CLR(fd, (fd_set *)set); }
 int ferry_fd_isset(int fd, const void *set) { return FD_ISSET(fd, (const fd_set *)set); }
 int ferry_fd_setsize(void) { return FD_SETSIZE; }
+
+int ferry_dup_onto(int source, int target) {
+    int fd;
+    do {
+        fd = dup3(source, target, O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    return fd;
+}

@@ -4,9 +4,17 @@ import Glibc
 /// put together, with the HTTP file handler on every connection.
 public struct FileServer {
     public let config: ServerConfig
+    /// Builds the configuration again on SIGHUP (the file re-read, the same flags
+    /// applied over it); nil: SIGHUP keeps the running configuration.
+    public let rebuild: (() throws -> ServerConfig)?
+    /// What `rebuild` reads, for the reload's log line ("conf/ferry.toml").
+    public let source: String
 
-    public init(config: ServerConfig) {
+    public init(config: ServerConfig, source: String = "the configuration",
+                rebuild: (() throws -> ServerConfig)? = nil) {
         self.config = config
+        self.source = source
+        self.rebuild = rebuild
     }
 
     /// Listens, announces the URLs on standard output, serves until SIGINT/SIGTERM,
@@ -15,6 +23,7 @@ public struct FileServer {
     /// on (`ProcessSignals`) itself.
     public func run() throws {
         ProcessSignals.establish()
+        ProcessSignals.holdOperatorSignals()
         guard let model = ModelCatalog.model(named: config.model) else {
             throw FileServerError("unknown model '\(config.model)' (known: \(ModelCatalog.names.joined(separator: ", ")))")
         }
@@ -29,32 +38,56 @@ public struct FileServer {
         let listeners = try Self.openListeners(config)
         let accessLog: AccessLog
         do { accessLog = try AccessLog(config.accessLog) } catch { throw FileServerError("\(error)") }
-        var errorPages: ErrorPages?
-        if !config.errorPages.isEmpty {
-            errorPages = ErrorPages(path: config.errorPages)
-            if errorPages == nil { throw FileServerError("[http] error_pages: cannot open \(config.errorPages)", exitCode: 2) }
-        }
+        let errorPages = try Self.openErrorPages(config)
         let extensions = ExtensionTable()
         if drop != nil { MagicDatabase.preload() }
+        let pidFile = try PidFile(path: config.pidFile)
+        defer { pidFile.remove() }
 
-        var options = ModelOptions()
-        options.workers = config.workers
-        options.maxWorkers = config.maxWorkers
-        options.drainTimeout = config.drainTimeout
-        options.maxConnections = maxConnections
+        var options = Self.modelOptions(config, maxConnections: maxConnections, accessLog: accessLog)
         if let drop { try Self.arrange(drop, for: type(of: model), in: &options) }
+        if let rebuild {
+            let reload = ServerReload(running: config, accessLog: accessLog, extensions: extensions,
+                                      source: source, rebuild: rebuild, log: options.log)
+            options.reload = reload.reload
+        }
 
         let urls = listeners.map(\.url)
         let pool = type(of: model).startsPool ? ", \(config.workers) workers" : ""
         Console.out("Ferry serving \(root.path) at \(urls.joined(separator: " and "))"
                     + " (\(config.model)\(pool), \(config.bodyMode.rawValue)"
                     + ", cork \(config.cork ? "on" : "off"))")
-        let config = self.config
-        let tallies = try model.run(listeners: listeners, makeHandler: {
-            HTTPFileHandler(config: config, root: root, extensions: extensions, errorPages: errorPages,
-                            accessLog: accessLog)
-        }, options: options)
+        let tallies = try model.run(listeners: listeners,
+                                    makeHandler: Self.handlerFactory(config, root: root, extensions: extensions,
+                                                                     errorPages: errorPages, accessLog: accessLog),
+                                    options: options)
         Console.out(Self.report(tallies))
+    }
+
+    /// `[http] error_pages`, opened now (a chrooted worker could not open it later).
+    static func openErrorPages(_ config: ServerConfig) throws -> ErrorPages? {
+        guard !config.errorPages.isEmpty else { return nil }
+        guard let pages = ErrorPages(path: config.errorPages) else {
+            throw FileServerError("[http] error_pages: cannot open \(config.errorPages)", exitCode: 2)
+        }
+        return pages
+    }
+
+    /// Makes each worker's handler for `config`.
+    static func handlerFactory(_ config: ServerConfig, root: DocumentRoot, extensions: ExtensionTable,
+                               errorPages: ErrorPages?, accessLog: AccessLog) -> HandlerFactory {
+        { HTTPFileHandler(config: config, root: root, extensions: extensions, errorPages: errorPages, accessLog: accessLog) }
+    }
+
+    /// The model's settings from `config`.
+    static func modelOptions(_ config: ServerConfig, maxConnections: Int, accessLog: AccessLog) -> ModelOptions {
+        var options = ModelOptions()
+        options.workers = config.workers
+        options.maxWorkers = config.maxWorkers
+        options.drainTimeout = config.drainTimeout
+        options.maxConnections = maxConnections
+        options.accessLog = accessLog
+        return options
     }
 
     /// Where the privilege drop happens: in each forked worker right after fork (the

@@ -19,6 +19,17 @@ struct ServeCommand: ParsableCommand {
             it. SIGINT or SIGTERM stops accepting, lets responses in flight finish, and prints \
             what each worker did.
 
+            SIGHUP reloads the configuration (prefork-pass-epoll and prefork-pass): the file is \
+            read again and the same flags applied over it; new workers take new connections, \
+            old ones finish what they hold (a persistent connection gets one more response, \
+            with Connection: close) and exit. A file that fails to load is one line on stderr \
+            and changes nothing; what the listening sockets and the privileges depend on (host, \
+            port, model, backlog, defer_accept, reuse_port, user, group, chroot, allow_root, \
+            pid_file) is kept until a restart. SIGUSR1 reopens the access log (logrotate's postrotate: \
+            kill -USR1 $(cat PIDFILE), with --pid-file or [server] pid_file); the parent opens \
+            it and passes it to the workers. A log that cannot be written drops lines, never \
+            slows serving, and is reported at most once a minute.
+
             Started as root, it drops to --user/--group (nobody/nogroup) in every process that \
             serves, after binding and opening what it needs. Under systemd socket activation \
             (LISTEN_FDS, LISTEN_PID) it serves on the sockets it is given instead of binding.
@@ -73,8 +84,11 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("limit-rate-after"), help: "Bytes of each file body sent at full speed before --limit-rate applies.")
     var limitRateAfter: Int?
 
-    @Option(name: .customLong("access-log"), help: "Access log: stdout, off, or a file path.")
+    @Option(name: .customLong("access-log"), help: "Access log: stdout, off, or a file path (SIGUSR1 reopens it).")
     var accessLog: String?
+
+    @Option(name: .customLong("pid-file"), help: "File to write the server's process id to once it listens (removed on exit).")
+    var pidFile: String?
 
     @Option(name: .customLong("max-connections"), help: "Most connections held at once; above it a new one gets 503.")
     var maxConnections: Int?
@@ -111,7 +125,31 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        var settings = try loadConfig()
+        let settings: ServerConfig, flagForKey: [String: String]
+        do {
+            (settings, flagForKey) = try configuration()
+        } catch {
+            fail("\(error)", code: 2)
+        }
+        let server = FileServer(config: settings, source: configPath ?? "the built-in defaults",
+                                rebuild: { try configuration().settings })
+        do {
+            try server.run()
+        } catch let error as ConfigError {
+            // A value only judged at start (an unknown user or group).
+            if let key = error.key, let flag = flagForKey[key] { fail("\(flag): \(error.problem)", code: 2) }
+            fail("\(error)", code: 2)
+        } catch {
+            fail("\(error)", code: (error as? FileServerError)?.exitCode ?? 1)
+        }
+    }
+
+    /// The configuration file (when there is one) with the flags applied over it and
+    /// validated: at start, and again on each SIGHUP, so flags keep overriding the
+    /// file after a reload. Errors are one line naming the flag or the key. Also
+    /// returns the flag behind each key a flag set.
+    private func configuration() throws -> (settings: ServerConfig, flagForKey: [String: String]) {
+        var settings = try configPath.map { try ConfigLoader.load(path: $0, models: ModelCatalog.names) } ?? ServerConfig()
         // The flag behind each configuration key a flag set, so an error names the flag.
         var flagForKey: [String: String] = [:]
         func set<Value>(_ field: WritableKeyPath<ServerConfig, Value>, _ value: Value?, key: String, flag: String) {
@@ -127,6 +165,7 @@ struct ServeCommand: ParsableCommand {
         if let workers { settings.maxWorkers = max(settings.maxWorkers, workers) }
         set(\.maxWorkers, maxWorkers, key: "server.max_workers", flag: "--max-workers")
         set(\.model, model, key: "server.model", flag: "--model")
+        set(\.pidFile, pidFile, key: "server.pid_file", flag: "--pid-file")
         if copy { settings.bodyMode = .copy }
         if sendfile { settings.bodyMode = .sendfile }
         if noCork { settings.cork = false }
@@ -148,25 +187,17 @@ struct ServeCommand: ParsableCommand {
         do {
             try settings.validate(models: ModelCatalog.names)
         } catch let error as ConfigError {
-            if let key = error.key, let flag = flagForKey[key] { fail("\(flag): \(error.problem)", code: 2) }
-            fail("\(error)", code: 2)
+            if let key = error.key, let flag = flagForKey[key] { throw ServeSettingsError("\(flag): \(error.problem)") }
+            throw error
         }
         if !settings.errorPages.isEmpty {
             var status = stat()
             if stat(settings.errorPages, &status) != 0 || status.st_mode & S_IFMT != S_IFDIR {
                 let name = flagForKey["http.error_pages"] ?? "[http] error_pages"
-                fail("\(name): \(settings.errorPages) is not a directory", code: 2)
+                throw ServeSettingsError("\(name): \(settings.errorPages) is not a directory")
             }
         }
-        do {
-            try FileServer(config: settings).run()
-        } catch let error as ConfigError {
-            // A value only judged at start (an unknown user or group).
-            if let key = error.key, let flag = flagForKey[key] { fail("\(flag): \(error.problem)", code: 2) }
-            fail("\(error)", code: 2)
-        } catch {
-            fail("\(error)", code: (error as? FileServerError)?.exitCode ?? 1)
-        }
+        return (settings, flagForKey)
     }
 
     private static func accessLogTarget(_ value: String) -> AccessLogTarget {
@@ -177,25 +208,20 @@ struct ServeCommand: ParsableCommand {
         }
     }
 
-    /// The explicit --config, else conf/ferry.toml when present, else the defaults.
-    private func loadConfig() throws -> ServerConfig {
-        let path: String
-        if let config {
-            path = config
-        } else if access("conf/ferry.toml", F_OK) == 0 {
-            path = "conf/ferry.toml"
-        } else {
-            return ServerConfig()
-        }
-        do {
-            return try ConfigLoader.load(path: path, models: ModelCatalog.names)
-        } catch {
-            fail("\(error)", code: 2)
-        }
+    /// The explicit --config, else conf/ferry.toml when present, else none (the defaults).
+    private var configPath: String? {
+        if let config { return config }
+        return access("conf/ferry.toml", F_OK) == 0 ? "conf/ferry.toml" : nil
     }
 
     private func fail(_ message: String, code: Int32) -> Never {
         Console.error("ferry: \(message)")
         Glibc.exit(code)
     }
+}
+
+/// A flag or setting `ferry serve` cannot use, in one line.
+struct ServeSettingsError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -85,6 +85,10 @@ int ferry_set_parent_death_signal(int sig);
 /// prctl(PR_SET_NAME, name): the name `ps` and `top` show (15 bytes at most).
 int ferry_set_process_name(const char *name);
 
+/// dup3(2) with O_CLOEXEC, EINTR looped: puts `source`'s open file behind `target`'s
+/// number in one step (glibc declares dup3 only under _GNU_SOURCE).
+int ferry_dup_onto(int source, int target);
+
 #include "SignalDemoHandlers.h"
 #include "Measurement.h"
 

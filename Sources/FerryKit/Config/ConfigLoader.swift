@@ -34,6 +34,7 @@ public enum ConfigLoader {
         }
         config.root = ConfigPath.resolve(config.root, against: directory)
         if !config.errorPages.isEmpty { config.errorPages = ConfigPath.resolve(config.errorPages, against: directory) }
+        if !config.pidFile.isEmpty { config.pidFile = ConfigPath.resolve(config.pidFile, against: directory) }
         if case .file(let log) = config.accessLog {
             config.accessLog = .file(ConfigPath.resolve(log, against: directory))
         }

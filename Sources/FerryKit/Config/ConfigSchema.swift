@@ -29,6 +29,7 @@ enum ConfigSchema {
             .optionalText("group", \.group) { accountNameProblem($0, "group") },
             .flag("chroot", \.chroot),
             .flag("allow_root", \.allowRoot),
+            .text("pid_file", \.pidFile) { _ in nil },  // "" is none
         ]),
         ConfigSection(name: "http", keys: [
             .flag("listing", \.listing),

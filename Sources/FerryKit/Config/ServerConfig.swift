@@ -47,6 +47,9 @@ public struct ServerConfig: Equatable {
     public var chroot: Bool = false
     /// [server] allow_root: serve as root when `user` is root (otherwise refused).
     public var allowRoot: Bool = false
+    /// [server] pid_file: where the parent writes its process id once it listens
+    /// (removed on exit), for `kill -HUP` and logrotate; "" for none.
+    public var pidFile: String = ""
     /// [http] listing: answer a directory without index.html with a listing.
     public var listing: Bool = true
     /// [http] precompressed: send a file's .br/.zst/.gz sidecar when the client accepts it.

@@ -123,9 +123,14 @@ final class HTTPSession: Session {
 
     func drain() -> Bool {
         draining = true
-        guard phase == .readingHead && input.isEmpty else { return false }
+        // A request that has arrived but is not read yet is answered, not cut off.
+        guard phase == .readingHead && input.isEmpty && SocketOptions.unreadByteCount(socket) == 0 else { return false }
         finish()
         return true
+    }
+
+    func answerOneMore() {
+        draining = true
     }
 
     // MARK: reading a head

@@ -49,11 +49,19 @@ public protocol Session: AnyObject {
     /// requests) and may be closed at once; otherwise it finishes what it is doing,
     /// answers nothing more, and reports `.finished` as usual.
     func drain() -> Bool
+
+    /// The worker is being replaced (a reload): the request in progress, or the next
+    /// one if the session is idle, is its last (HTTP: answered with `Connection:
+    /// close`). Unlike `drain()` this never closes an idle session, so a client whose
+    /// next request is already on its way gets an answer instead of a closed socket.
+    func answerOneMore()
 }
 
 public extension Session {
     /// A session with no idle state runs to its end.
     func drain() -> Bool { false }
+
+    func answerOneMore() {}
 }
 
 /// Starts sessions on accepted connections. Each worker process or thread makes its

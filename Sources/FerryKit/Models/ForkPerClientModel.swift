@@ -48,7 +48,7 @@ final class ForkPerClientServer {
         self.listeners = listeners
         self.handler = handler
         self.options = options
-        signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
+        signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD] + OperatorSignals.all)
         stopping = try ShutdownBeacon()
         (reportsOut, reportsIn) = try DescriptorChannel.pair()
         SocketOptions.setNonBlocking(reportsOut.fd)
@@ -109,7 +109,8 @@ final class ForkPerClientServer {
     }
 
     private func handleSignals() {
-        for signal in signals.drain() {
+        // SIGUSR1 reopens the log here: each child forked afterwards inherits the new file.
+        for signal in OperatorSignals.answer(signals.drain(), model: ForkPerClientModel.name, options: options) {
             switch signal {
             case SIGCHLD: reapChildren()
             default: beginShutdown(signal)

@@ -18,13 +18,14 @@ public struct IterativeModel: ServerModel {
 
     public func run(listeners: [Listener], makeHandler: @escaping HandlerFactory,
                     options: ModelOptions) throws -> [WorkerTally] {
-        let signals = try SignalDescriptor([SIGINT, SIGTERM])
+        let signals = try SignalDescriptor([SIGINT, SIGTERM] + OperatorSignals.all)
         let handler = makeHandler()
         var tally = WorkerTally(label: "server")
         var backOff = AcceptBackOff()
         serving: while true {
             let ready = readableDescriptors([signals.fd] + listeners.map(\.fd), timeoutMilliseconds: -1)
-            if ready.contains(signals.fd), let signal = signals.drain().first {
+            if ready.contains(signals.fd),
+               let signal = OperatorSignals.answer(signals.drain(), model: Self.name, options: options).first {
                 options.log("ferry: \(ShutdownNotice.name(of: signal)): stopping between connections (none in flight)")
                 break serving
             }

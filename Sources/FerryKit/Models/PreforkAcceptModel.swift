@@ -71,7 +71,7 @@ final class PreforkAcceptParent {
         self.options = options
         slotCount = max(1, options.workers)
         counts = try SharedTallyTable(slots: slotCount)
-        signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
+        signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD] + OperatorSignals.all)
         stopping = try ShutdownBeacon()
     }
 
@@ -101,7 +101,9 @@ final class PreforkAcceptParent {
     }
 
     private func handleSignals() {
-        for signal in signals.drain() {
+        let remaining = OperatorSignals.answer(signals.drain(), model: PreforkAcceptModel.name, options: options,
+                                               reopensInPlace: false)
+        for signal in remaining {
             switch signal {
             case SIGCHLD: reapChildren()
             default: beginShutdown(signal)

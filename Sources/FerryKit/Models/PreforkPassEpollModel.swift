@@ -13,6 +13,12 @@ import Glibc
 /// the handler's `overloadAnswer()` (HTTP: 503) itself and closes. Shutdown closes
 /// idle connections at once and lets responses in flight finish within
 /// `drainTimeout`. docs/models/prefork-pass-epoll.md has the picture and the numbers.
+///
+/// SIGHUP reloads: a new generation of workers starts with the rebuilt handler and
+/// options and takes every new connection; the old generation drains as on shutdown
+/// (idle connections close, responses in flight finish, then `Connection: close`)
+/// and exits without being replaced. SIGUSR1 reopens the access log in the parent,
+/// which passes the new file to every worker over its channel.
 public struct PreforkPassEpollModel: ServerModel {
     public static let name = "prefork-pass-epoll"
     public static let startsPool = true
@@ -37,9 +43,10 @@ final class PreforkPassEpollParent {
     }
 
     private let listeners: [Listener]
-    private let options: ModelOptions
+    /// The current configuration's (a reload replaces them).
+    private var options: ModelOptions
     /// The parent's own handler: it only answers connections above the cap.
-    private let handler: ConnectionHandler
+    private var handler: ConnectionHandler
     private let epoll: Epoll
     private let signals: SignalDescriptor
     private let pool: WorkerPool
@@ -51,7 +58,8 @@ final class PreforkPassEpollParent {
     private var backlogWaiting: Set<Int> = []
     private var backOff = AcceptBackOff()
     private var drain = Drain()
-    /// Where the search for the least busy worker starts, so that ties rotate.
+    /// Where the search for the least busy worker starts (an index into the current
+    /// generation), so that ties rotate.
     private var nextSlot = 0
     /// Whether the parent is answering new connections with the overload answer.
     private var overloaded = false
@@ -63,17 +71,24 @@ final class PreforkPassEpollParent {
 
     /// Connections accepted per wakeup before the parent reads its workers' reports
     /// again: one full message for each worker.
-    private var burstLimit: Int { DescriptorChannel.maxConnectionsPerMessage * max(1, pool.workers.count) }
+    private var burstLimit: Int { DescriptorChannel.maxConnectionsPerMessage * max(1, pool.serving.count) }
 
     init(listeners: [Listener], makeHandler: @escaping HandlerFactory, options: ModelOptions) throws {
         self.listeners = listeners
         self.options = options
         handler = makeHandler()
         epoll = try Epoll()
-        signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
+        signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD] + OperatorSignals.all)
         try epoll.add(signals.fd, events: .epollIn, token: Token.signals)
         pool = WorkerPool(epoll: epoll, signals: signals, tokenBase: Token.workerBase,
-                          parentOnly: listeners.map(\.fd), log: options.log) { _, channel in
+                          parentOnly: listeners.map(\.fd), log: options.log,
+                          work: Self.work(makeHandler: makeHandler, options: options))
+    }
+
+    /// A worker's life: the epoll event loop over its channel.
+    private static func work(makeHandler: @escaping HandlerFactory,
+                             options: ModelOptions) -> (Int, DescriptorChannel) -> Never {
+        { _, channel in
             options.enterWorker()
             do {
                 let loop = try EventLoop(backend: EpollBackend(), source: .channel(channel), handler: makeHandler(),
@@ -87,8 +102,7 @@ final class PreforkPassEpollParent {
     }
 
     func run() throws -> [WorkerTally] {
-        for _ in 0..<max(1, options.workers) { try pool.add() }
-        pending = Array(repeating: [], count: pool.workers.count)
+        _ = try addWorkers(options.workers)
         // Edge-triggered: the parent takes the whole backlog at each wakeup and
         // remembers one it had to leave.
         for (index, listener) in listeners.enumerated() {
@@ -111,7 +125,7 @@ final class PreforkPassEpollParent {
             _ = backOff.ends(by: now)
             if !backOff.isPaused { for index in backlogWaiting { acceptConnections(from: index) } }
         }
-        return pool.workers.map(\.tally)
+        return pool.tallies
     }
 
     /// Connections passed to live workers and not reported closed.
@@ -161,20 +175,22 @@ final class PreforkPassEpollParent {
         passAll()
     }
 
-    /// The live worker with the fewest connections; ties go round the pool.
+    /// The live, not retiring worker with the fewest connections; ties go round the pool.
     private func leastBusyWorker() -> WorkerPool.Worker? {
-        let workers = pool.workers
-        var best: WorkerPool.Worker?
+        let workers = pool.current
+        guard !workers.isEmpty else { return nil }
+        var best: Int?
         for offset in 0..<workers.count {
-            let worker = workers[(nextSlot + offset) % workers.count]
-            if worker.alive && (best == nil || worker.live < best!.live) { best = worker }
+            let index = (nextSlot + offset) % workers.count
+            if workers[index].alive && (best == nil || workers[index].live < workers[best!].live) { best = index }
         }
-        if let best { nextSlot = (best.slot + 1) % workers.count }
-        return best
+        guard let best else { return nil }
+        nextSlot = (best + 1) % workers.count
+        return workers[best]
     }
 
     private func passAll() {
-        for worker in pool.workers where !pending[worker.slot].isEmpty { pass(to: worker) }
+        for worker in pool.current where !pending[worker.slot].isEmpty { pass(to: worker) }
     }
 
     /// Sends `worker` its pending connections in one message and closes the parent's
@@ -235,9 +251,68 @@ final class PreforkPassEpollParent {
         for signal in signals.drain() {
             switch signal {
             case SIGCHLD: pool.reap(replacing: !drain.isDraining)
+            case SIGHUP: reload()
+            case SIGUSR1: reopenAccessLog()
             default: beginShutdown(signal)
             }
         }
+    }
+
+    /// Starts `count` workers (at least one) in new slots; returns them. On a failure
+    /// the ones started are retired and the error thrown.
+    private func addWorkers(_ count: Int) throws -> [WorkerPool.Worker] {
+        var started: [WorkerPool.Worker] = []
+        do {
+            for _ in 0..<max(1, count) {
+                started.append(try pool.add())
+                pending.append([])
+            }
+        } catch {
+            pool.retire(generation: started)
+            throw error
+        }
+        return started
+    }
+
+    /// SIGHUP: the new generation first, so a worker always takes new connections,
+    /// then the old one retires. Nothing changes when the configuration does not
+    /// load or its workers cannot start.
+    private func reload() {
+        guard !drain.isDraining else { return }
+        guard let rebuild = options.reload else {
+            options.log("ferry: SIGHUP: this server has no configuration to reload")
+            return
+        }
+        guard let reloaded = rebuild() else { return }
+        let previousWork = pool.work
+        var next = reloaded.options
+        next.reload = options.reload
+        next.log = options.log
+        // The privilege drop is the running server's (user, group and chroot need a restart).
+        next.enterWorker = options.enterWorker
+        pool.work = Self.work(makeHandler: reloaded.makeHandler, options: next)
+        let old = pool.serving
+        do {
+            _ = try addWorkers(next.workers)
+        } catch {
+            pool.work = previousWork
+            options.log("ferry: reload failed: cannot start workers: \(error); still serving with the previous configuration")
+            return
+        }
+        options = next
+        handler = reloaded.makeHandler()
+        pool.retire(generation: old) { try $0.sendRetire() }
+        reloaded.started()
+        options.log("ferry: reloaded \(reloaded.source): \(ShutdownNotice.count(max(1, next.workers), "new worker", "new workers")), "
+                    + "\(pool.retiringCount) retiring")
+    }
+
+    /// SIGUSR1: the parent opens the log again (it may open the path; its workers may
+    /// have given up the privileges) and passes the new file to every worker.
+    private func reopenAccessLog() {
+        guard !drain.isDraining, let descriptor = OperatorSignals.reopenAccessLog(options) else { return }
+        let failed = pool.passAccessLog(descriptor) { try $0.send(accessLog: $1) }
+        if failed > 0 { options.log("ferry: SIGUSR1: \(failed) worker(s) could not be given the reopened access log") }
     }
 
     private func beginShutdown(_ signal: Int32) {

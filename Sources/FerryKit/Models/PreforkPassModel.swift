@@ -11,6 +11,11 @@ import Glibc
 /// A worker is a whole process per connection, so clients that are slow on purpose
 /// hold the pool: kept for the lab and as `ferry serve --model prefork-pass`;
 /// prefork-pass-epoll is the same hand-off to event-driven workers.
+///
+/// SIGHUP reloads as prefork-pass-epoll does: a new generation of workers, and the
+/// old one retires (its generation's beacon tells a busy worker to answer one more
+/// request on its persistent connection, its last). SIGUSR1 reopens the access log
+/// in the parent and passes it down each worker's channel.
 public struct PreforkPassModel: ServerModel {
     public static let name = "prefork-pass"
     public static let startsPool = true
@@ -28,9 +33,18 @@ public struct PreforkPassModel: ServerModel {
 /// The parent's side: an epoll loop over the listeners, the workers' channels and a
 /// signal descriptor.
 final class PreforkPassParent {
-    /// What the parent sends with each descriptor: the peer, so the worker's access
-    /// log needs no getpeername(2).
-    typealias Handoff = SocketAddress
+    /// What the parent sends with each descriptor: a connection with its peer, so the
+    /// worker's access log needs no getpeername(2), or the reopened access log.
+    struct Handoff {
+        /// A `ParentMessageKind` (raw: it crosses the channel as bytes).
+        var kind: UInt32
+        var peer = SocketAddress()
+
+        init(kind: ParentMessageKind, peer: SocketAddress = SocketAddress()) {
+            self.kind = kind.rawValue
+            self.peer = peer
+        }
+    }
 
     private enum Token {
         static let signals: UInt64 = 1 << 32
@@ -39,11 +53,16 @@ final class PreforkPassParent {
     }
 
     private let listeners: [Listener]
-    private let options: ModelOptions
+    /// The current configuration's (a reload replaces them).
+    private var options: ModelOptions
     private let epoll: Epoll
     private let signals: SignalDescriptor
     /// Raised when the drain begins: children close idle keep-alive connections at once.
     private let stopping: ShutdownBeacon
+    /// Raised when a reload retires the current generation of workers.
+    private var retiring: ShutdownBeacon
+    /// The beacons of retired generations, kept (raised) while their workers finish.
+    private var retiredBeacons: [(beacon: ShutdownBeacon, workers: [WorkerPool.Worker])] = []
     private let pool: WorkerPool
     /// Listeners whose backlog may still hold connections because no worker was free
     /// or accepting backed off (their edge-triggered registration will not report
@@ -63,14 +82,24 @@ final class PreforkPassParent {
         self.listeners = listeners
         self.options = options
         epoll = try Epoll()
-        signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
+        signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD] + OperatorSignals.all)
         let stopping = try ShutdownBeacon()
+        let retiring = try ShutdownBeacon()
         self.stopping = stopping
+        self.retiring = retiring
         try epoll.add(signals.fd, events: .epollIn, token: Token.signals)
         pool = WorkerPool(epoll: epoll, signals: signals, tokenBase: Token.workerBase,
-                          parentOnly: listeners.map(\.fd), log: options.log) { _, channel in
+                          parentOnly: listeners.map(\.fd), log: options.log,
+                          work: Self.work(makeHandler: makeHandler, options: options, stopping: stopping,
+                                          retiring: retiring))
+    }
+
+    private static func work(makeHandler: @escaping HandlerFactory, options: ModelOptions,
+                             stopping: ShutdownBeacon, retiring: ShutdownBeacon) -> (Int, DescriptorChannel) -> Never {
+        { _, channel in
             options.enterWorker()
-            return Self.serveHandoffs(on: channel, handler: makeHandler(), stopping: stopping)
+            serveHandoffs(on: channel, handler: makeHandler(), accessLog: options.accessLog, stopping: stopping,
+                          retiring: retiring)
         }
     }
 
@@ -95,7 +124,7 @@ final class PreforkPassParent {
             if growthDeadline != 0 && now >= growthDeadline { growPool() }
             if backOff.ends(by: now) { acceptWaitingBacklogs() }
         }
-        return pool.workers.map(\.tally)
+        return pool.tallies
     }
 
     // MARK: accepting and handing off
@@ -123,7 +152,7 @@ final class PreforkPassParent {
                 return
             }
         }
-        if growthDeadline == 0 && pool.workers.count < options.maxWorkers {
+        if growthDeadline == 0 && pool.serving.count < options.maxWorkers {
             growthDeadline = monotonicNanoseconds() + Self.growthDelay.nanoseconds
         }
     }
@@ -141,7 +170,7 @@ final class PreforkPassParent {
             // reaped and replaced.
             worker.live = 1
             do {
-                try worker.channel.send(descriptor: connection, payload: peer)
+                try worker.channel.send(descriptor: connection, payload: Handoff(kind: .connections, peer: peer))
                 return
             } catch {
                 options.log("ferry: cannot pass a connection to worker \(worker.slot): \(error)")
@@ -150,9 +179,9 @@ final class PreforkPassParent {
         }
     }
 
-    /// The lowest-numbered idle worker, if any.
+    /// The lowest-numbered idle worker of the serving generation, if any.
     private func idleWorker() -> WorkerPool.Worker? {
-        pool.workers.first { $0.alive && $0.live == 0 }
+        pool.current.first { $0.alive && $0.live == 0 }
     }
 
     /// No worker finished anything for `growthDelay` while connections waited: add
@@ -160,7 +189,7 @@ final class PreforkPassParent {
     private func growPool() {
         growthDeadline = 0
         guard !drain.isDraining, !backlogWaiting.isEmpty, idleWorker() == nil,
-              pool.workers.count < options.maxWorkers else { return }
+              pool.serving.count < options.maxWorkers else { return }
         do {
             try pool.add()
         } catch {
@@ -187,7 +216,12 @@ final class PreforkPassParent {
             switch signal {
             case SIGCHLD:
                 pool.reap(replacing: !drain.isDraining)
+                retiredBeacons.removeAll { generation in generation.workers.allSatisfy { !$0.alive } }
                 if !drain.isDraining { acceptWaitingBacklogs() }
+            case SIGHUP:
+                reload()
+            case SIGUSR1:
+                reopenAccessLog()
             default:
                 beginShutdown(signal)
             }
@@ -208,15 +242,77 @@ final class PreforkPassParent {
         pool.stopPassing()
     }
 
+    /// SIGHUP: a new generation with its own retiring beacon, then the old one
+    /// retires: its beacon is raised and its channels closed. Nothing changes when
+    /// the configuration does not load or its workers cannot start.
+    private func reload() {
+        guard !drain.isDraining else { return }
+        guard let rebuild = options.reload else {
+            options.log("ferry: SIGHUP: this server has no configuration to reload")
+            return
+        }
+        guard let reloaded = rebuild() else { return }
+        var next = reloaded.options
+        next.reload = options.reload
+        next.log = options.log
+        // The privilege drop is the running server's (user, group and chroot need a restart).
+        next.enterWorker = options.enterWorker
+        let beacon: ShutdownBeacon
+        do {
+            beacon = try ShutdownBeacon()
+        } catch {
+            options.log("ferry: reload failed: \(error); still serving with the previous configuration")
+            return
+        }
+        let previousWork = pool.work
+        pool.work = Self.work(makeHandler: reloaded.makeHandler, options: next, stopping: stopping, retiring: beacon)
+        let old = pool.serving
+        var started: [WorkerPool.Worker] = []
+        do {
+            for _ in 0..<max(1, next.workers) { started.append(try pool.add()) }
+        } catch {
+            pool.retire(generation: started)
+            beacon.raise()
+            retiredBeacons.append((beacon, started))
+            pool.work = previousWork
+            options.log("ferry: reload failed: cannot start workers: \(error); still serving with the previous configuration")
+            return
+        }
+        options = next
+        pool.retire(generation: old)
+        retiring.raise()
+        retiredBeacons.append((retiring, old))
+        retiring = beacon
+        growthDeadline = 0
+        reloaded.started()
+        options.log("ferry: reloaded \(reloaded.source): \(ShutdownNotice.count(max(1, next.workers), "new worker", "new workers")), "
+                    + "\(pool.retiringCount) retiring")
+        acceptWaitingBacklogs()
+    }
+
+    /// SIGUSR1: the parent opens the log again and passes it to every worker, which
+    /// takes it between connections.
+    private func reopenAccessLog() {
+        guard !drain.isDraining, let descriptor = OperatorSignals.reopenAccessLog(options) else { return }
+        let failed = pool.passAccessLog(descriptor) { try $0.send(descriptor: $1, payload: Handoff(kind: .accessLog)) }
+        if failed > 0 { options.log("ferry: SIGUSR1: \(failed) worker(s) could not be given the reopened access log") }
+    }
+
     // MARK: the worker process
 
     /// The worker's loop: one connection at a time, a report after each.
     private static func serveHandoffs(on channel: DescriptorChannel, handler: ConnectionHandler,
-                                      stopping: ShutdownBeacon) -> Never {
-        while let (peer, descriptor) = try? channel.receive(Handoff.self) {
-            guard let connection = descriptor else { continue }
+                                      accessLog: AccessLog?, stopping: ShutdownBeacon,
+                                      retiring: ShutdownBeacon) -> Never {
+        while let (handoff, descriptor) = try? channel.receive(Handoff.self) {
+            guard let descriptor else { continue }
+            guard handoff.kind == ParentMessageKind.connections.rawValue else {
+                if let accessLog { accessLog.adopt(descriptor) } else { close(descriptor) }
+                continue
+            }
             var report = ConnectionReport()
-            report.add(BlockingDriver.serve(handler.makeSession(socket: connection, peer: peer), stopping: stopping.fd))
+            let session = handler.makeSession(socket: descriptor, peer: handoff.peer)
+            report.add(BlockingDriver.serve(session, stopping: stopping.fd, retiring: retiring.fd))
             if (try? channel.send(record: report)) == nil { break }
         }
         _exit(0)

@@ -38,7 +38,7 @@ public struct PrethreadModel: ServerModel {
     public func run(listeners: [Listener], makeHandler: @escaping HandlerFactory,
                     options: ModelOptions) throws -> [WorkerTally] {
         // Before any thread exists, so every thread inherits the blocked mask.
-        let signals = try SignalDescriptor([SIGINT, SIGTERM])
+        let signals = try SignalDescriptor([SIGINT, SIGTERM] + OperatorSignals.all)
         let poolSize = max(1, options.workers)
         let group = try ThreadGroup(rowLabels: (0..<poolSize).map { "thread \($0)" })
         // Raised when the drain begins: threads close idle keep-alive connections at once.
@@ -94,7 +94,7 @@ public struct PrethreadModel: ServerModel {
             acceptor.stop()
             throw error
         }
-        let signal = Self.waitForStopSignal(signals)
+        let signal = Self.waitForStopSignal(signals, options: options)
         acceptor.stop()
         return signal
     }
@@ -123,7 +123,8 @@ public struct PrethreadModel: ServerModel {
             let watched = [signals.fd, group.wakeDescriptor] + (accepting ? listeners.map(\.fd) : [])
             let ready = readableDescriptors(watched, timeoutMilliseconds: -1)
             if ready.contains(group.wakeDescriptor) { group.clearWakes() }
-            if ready.contains(signals.fd), let signal = signals.drain().first {
+            if ready.contains(signals.fd),
+               let signal = OperatorSignals.answer(signals.drain(), model: Self.name, options: options).first {
                 // Only the main thread uses the listeners: close them now; the
                 // threads serve what is queued and end (the deferred close).
                 listeners.forEach { close($0.fd) }
@@ -138,9 +139,9 @@ public struct PrethreadModel: ServerModel {
         }
     }
 
-    private static func waitForStopSignal(_ signals: SignalDescriptor) -> Int32 {
+    private static func waitForStopSignal(_ signals: SignalDescriptor, options: ModelOptions) -> Int32 {
         while true {
-            if let signal = signals.drain().first { return signal }
+            if let signal = OperatorSignals.answer(signals.drain(), model: name, options: options).first { return signal }
             _ = readableDescriptors([signals.fd], timeoutMilliseconds: -1)
         }
     }

@@ -45,8 +45,32 @@ public struct ModelOptions {
     /// connection: the file server drops privileges here. It exits the process
     /// itself when it fails. Models that do not fork never call it.
     public var enterWorker: () -> Void = {}
+    /// The access log the handlers write to, reopened on SIGUSR1; nil when the
+    /// handler keeps none.
+    public var accessLog: AccessLog?
+    /// SIGHUP: builds the handler and options of the new configuration, or reports
+    /// why it cannot (one line) and returns nil. nil when the server cannot reload.
+    /// Only the pool models (prefork-pass-epoll, prefork-pass) call it.
+    public var reload: (() -> Reloaded?)?
 
     public init() {}
+}
+
+/// A configuration rebuilt on SIGHUP, ready for new workers.
+public struct Reloaded {
+    public var makeHandler: HandlerFactory
+    public var options: ModelOptions
+    /// Where it came from, for the log line ("conf/ferry.toml").
+    public var source: String
+    /// Called by the model once the new workers run (the old configuration is then
+    /// gone for good); not called when they cannot start.
+    public var started: () -> Void = {}
+
+    public init(makeHandler: @escaping HandlerFactory, options: ModelOptions, source: String) {
+        self.makeHandler = makeHandler
+        self.options = options
+        self.source = source
+    }
 }
 
 /// A way of dispatching connections to code: iterative, fork per client, select,

@@ -20,7 +20,7 @@ public struct ThreadPerClientModel: ServerModel {
 
     public func run(listeners: [Listener], makeHandler: @escaping HandlerFactory,
                     options: ModelOptions) throws -> [WorkerTally] {
-        let signals = try SignalDescriptor([SIGINT, SIGTERM])
+        let signals = try SignalDescriptor([SIGINT, SIGTERM] + OperatorSignals.all)
         let group = try ThreadGroup(rowLabels: ["threads"])
         // Raised when the drain begins: threads close idle keep-alive connections at once.
         let stopping = try ShutdownBeacon()
@@ -32,7 +32,8 @@ public struct ThreadPerClientModel: ServerModel {
             let watched = [signals.fd, group.wakeDescriptor] + (accepting ? listeners.map(\.fd) : [])
             let ready = readableDescriptors(watched, timeoutMilliseconds: -1)
             if ready.contains(group.wakeDescriptor) { group.clearWakes() }
-            if ready.contains(signals.fd), let signal = signals.drain().first {
+            if ready.contains(signals.fd),
+               let signal = OperatorSignals.answer(signals.drain(), model: Self.name, options: options).first {
                 stopSignal = signal
                 break serving
             }

@@ -54,35 +54,93 @@ public struct DescriptorChannel {
     public func send(connections: ArraySlice<PassedConnection>) throws {
         precondition(connections.count <= Self.maxConnectionsPerMessage)
         let descriptors = connections.map(\.fd)
-        let peers = connections.map { PassedPeer($0.peer) }
-        let sent = peers.withUnsafeBytes { raw in
+        var payload = ParentMessageKind.connections.bytes
+        connections.map { PassedPeer($0.peer) }.withUnsafeBytes { payload.append(contentsOf: $0) }
+        let sent = payload.withUnsafeBytes { raw in
             ferry_send_fds(fd, descriptors, Int32(descriptors.count), raw.baseAddress, raw.count)
         }
         if sent < 0 { throw SystemError("sendmsg(SCM_RIGHTS)") }
     }
 
-    /// Receives one message of passed connections (a worker's channel is non-blocking:
-    /// EAGAIN is thrown when none waits). nil at end of stream. `lost` counts the
-    /// connections the message announced but whose descriptors did not arrive (a
-    /// receiver out of descriptors): the kernel has closed them.
-    public func receiveConnections() throws -> (connections: [PassedConnection], lost: Int)? {
+    /// Passes the access log the parent has just reopened (SIGUSR1). The sender still
+    /// owns its copy.
+    public func send(accessLog descriptor: Int32) throws {
+        let payload = ParentMessageKind.accessLog.bytes
+        let sent = payload.withUnsafeBytes { raw in
+            withUnsafePointer(to: descriptor) { ferry_send_fds(fd, $0, 1, raw.baseAddress, raw.count) }
+        }
+        if sent < 0 { throw SystemError("sendmsg(SCM_RIGHTS)") }
+    }
+
+    /// Tells the worker it is being replaced (a reload), just before end of stream:
+    /// its idle connections get one more request rather than being closed at once.
+    public func sendRetire() throws {
+        let payload = ParentMessageKind.retire.bytes
+        let sent = payload.withUnsafeBytes { raw in ferry_send_fds(fd, nil, 0, raw.baseAddress, raw.count) }
+        if sent < 0 { throw SystemError("sendmsg") }
+    }
+
+    /// Receives one message from the parent (a worker's channel is non-blocking: EAGAIN
+    /// is thrown when none waits). nil at end of stream. For connections, `lost` counts
+    /// those the message announced but whose descriptors did not arrive (a receiver out
+    /// of descriptors): the kernel has closed them.
+    public func receiveParentMessage() throws -> ParentMessage? {
         let capacity = Self.maxConnectionsPerMessage
+        let headerSize = MemoryLayout<UInt32>.size
         var descriptors = [Int32](repeating: -1, count: capacity)
-        var peers = [PassedPeer](repeating: PassedPeer(), count: capacity)
+        var payload = [UInt8](repeating: 0, count: headerSize + capacity * MemoryLayout<PassedPeer>.stride)
         var count: Int32 = 0
         var truncated: Int32 = 0
-        let received = peers.withUnsafeMutableBytes { raw in
+        let received = payload.withUnsafeMutableBytes { raw in
             ferry_recv_fds(fd, &descriptors, Int32(capacity), &count, &truncated, raw.baseAddress, raw.count)
         }
         if received < 0 { throw SystemError("recvmsg") }
         if received == 0 { return nil }
-        let announced = received / MemoryLayout<PassedPeer>.stride
-        let taken = min(Int(count), announced)
-        // Descriptors beyond the announced peers would be a sender's mistake: close them.
-        for extra in descriptors[taken..<Int(count)] { close(extra) }
-        let connections = (0..<taken).map { PassedConnection(fd: descriptors[$0], peer: peers[$0].address) }
-        return (connections, announced - taken)
+        let kind = received >= headerSize ? payload.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } : 0
+        switch ParentMessageKind(rawValue: kind) {
+        case .retire:
+            for extra in descriptors[0..<Int(count)] { close(extra) }
+            return .retire
+        case .accessLog where count >= 1:
+            for extra in descriptors[1..<Int(count)] { close(extra) }
+            return .accessLog(descriptors[0])
+        case .connections:
+            let announced = (received - headerSize) / MemoryLayout<PassedPeer>.stride
+            let taken = min(Int(count), announced)
+            // Descriptors beyond the announced peers would be a sender's mistake: close them.
+            for extra in descriptors[taken..<Int(count)] { close(extra) }
+            let connections = (0..<taken).map { index in
+                let peer = payload.withUnsafeBytes {
+                    $0.loadUnaligned(fromByteOffset: headerSize + index * MemoryLayout<PassedPeer>.stride, as: PassedPeer.self)
+                }
+                return PassedConnection(fd: descriptors[index], peer: peer.address)
+            }
+            return .connections(connections, lost: announced - taken)
+        default:
+            for extra in descriptors[0..<Int(count)] { close(extra) }
+            throw SystemError("recvmsg: unknown message", code: EPROTO)
+        }
     }
+}
+
+/// What the parent of prefork-pass-epoll sends a worker.
+public enum ParentMessage {
+    /// Connections to serve (`lost`: announced, but their descriptors did not arrive).
+    case connections([PassedConnection], lost: Int)
+    /// The access log reopened by the parent (SIGUSR1): the worker moves it onto its
+    /// own log descriptor, so it needs no permission to open the path itself.
+    case accessLog(Int32)
+    /// A reload replaces this worker; end of stream follows.
+    case retire
+}
+
+/// The first four bytes of each message from a parent to a worker.
+enum ParentMessageKind: UInt32 {
+    case connections = 1
+    case accessLog = 2
+    case retire = 3
+
+    var bytes: [UInt8] { withUnsafeBytes(of: rawValue) { Array($0) } }
 }
 
 /// A connection on its way from the parent to a worker.

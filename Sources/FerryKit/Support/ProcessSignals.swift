@@ -15,4 +15,15 @@ public enum ProcessSignals {
         sigprocmask(SIG_SETMASK, &none, nil)
         signal(SIGPIPE, SIG_IGN)
     }
+
+    /// Blocks SIGHUP and SIGUSR1 until a model reads them from its signal descriptor
+    /// (a blocked signal waits, pending, for signalfd): one sent while the server is
+    /// still starting, right after its pid file appears, must not end the process.
+    public static func holdOperatorSignals() {
+        var held = sigset_t()
+        sigemptyset(&held)
+        sigaddset(&held, SIGHUP)
+        sigaddset(&held, SIGUSR1)
+        sigprocmask(SIG_BLOCK, &held, nil)
+    }
 }

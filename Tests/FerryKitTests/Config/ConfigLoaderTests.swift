@@ -21,6 +21,7 @@ import Testing
             model = "epoll"
             backlog = 16
             defer_accept = 0
+            pid_file = "run/ferry.pid"
             [http]
             listing = false
             server_name = "Ferry/1.0 (test)"
@@ -48,6 +49,7 @@ import Testing
         expected.model = "epoll"
         expected.backlog = 16
         expected.deferAcceptSeconds = 0
+        expected.pidFile = "/srv/ferry/conf/run/ferry.pid"
         expected.listing = false
         expected.serverName = "Ferry/1.0 (test)"
         expected.bodyMode = .copy
@@ -155,7 +157,7 @@ import Testing
             ("[log]\naccess = false",
              "conf/ferry.toml: [log] access: expected \"stdout\", \"off\" or a file path, got a boolean"),
             ("[server.tls]\ncert = \"x\"",
-             "conf/ferry.toml: [server] tls: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, reuse_port, user, group, chroot, allow_root)"),
+             "conf/ferry.toml: [server] tls: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, reuse_port, user, group, chroot, allow_root, pid_file)"),
             ("server = 1",
              "conf/ferry.toml: [server]: expected a table, got an integer"),
             ("[[log]]\naccess = \"off\"",
@@ -191,7 +193,7 @@ import Testing
 
     @Test func unknownSectionsAndKeysListTheKnownOnes() {
         #expect(configProblem("[server]\nprot = 80")
-            == "conf/ferry.toml: [server] prot: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, reuse_port, user, group, chroot, allow_root)")
+            == "conf/ferry.toml: [server] prot: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, reuse_port, user, group, chroot, allow_root, pid_file)")
         #expect(configProblem("[bodyy]\nmode = \"copy\"")
             == "conf/ferry.toml: [bodyy]: unknown section (known: server, http, body, limits, log)")
         #expect(configProblem("port = 80")

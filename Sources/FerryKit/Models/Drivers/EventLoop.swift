@@ -101,6 +101,10 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// Started on SIGINT/SIGTERM or end of stream: the loop ends when no session
     /// remains or it expires.
     private var drain = Drain()
+    /// The parent said a reload replaces this worker: its drain lets idle sessions
+    /// take one more request until `idleCloseTime` (monotonic ns; 0: not pending).
+    private var retiring = false
+    private var idleCloseTime: UInt64 = 0
 
     init(backend: Backend, source: ConnectionSource, handler: ConnectionHandler, options: ModelOptions) throws {
         self.backend = backend
@@ -108,7 +112,7 @@ final class EventLoop<Backend: ReadinessBackend> {
         self.options = options
         switch source {
         case .listeners(let listeners):
-            let signals = try SignalDescriptor([SIGINT, SIGTERM])
+            let signals = try SignalDescriptor([SIGINT, SIGTERM] + OperatorSignals.all)
             for fd in [signals.fd] + listeners.map(\.fd) {
                 if let reason = backend.refusal(for: fd) { throw SystemError("\(Backend.name): \(reason)", code: EMFILE) }
             }
@@ -142,6 +146,10 @@ final class EventLoop<Backend: ReadinessBackend> {
             }
             let now = monotonicNanoseconds()
             if earliestWake != 0 && now >= earliestWake { wakeSessions(now: now) }
+            if idleCloseTime != 0 && now >= idleCloseTime {
+                idleCloseTime = 0
+                closeIdleSessions()
+            }
             if earliestDeadline != 0 && now >= earliestDeadline { expireSessions(now: now) }
             if backOff.ends(by: now) && !drain.isDraining { try watchListeners(true) }
             reportClosed()
@@ -157,7 +165,7 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// Until the earliest of: a session deadline or wake time, the end of the drain,
     /// the end of an accept pause.
     private func waitTimeout() -> Int32 {
-        let wakeups = [earliestDeadline, earliestWake, drain.deadline, backOff.resumeTime].filter { $0 != 0 }
+        let wakeups = [earliestDeadline, earliestWake, drain.deadline, backOff.resumeTime, idleCloseTime].filter { $0 != 0 }
         guard let first = wakeups.min() else { return -1 }
         return pollTimeout(until: first)
     }
@@ -185,22 +193,33 @@ final class EventLoop<Backend: ReadinessBackend> {
         }
     }
 
-    /// Takes every batch of connections waiting on the channel (several per recvmsg,
-    /// and every message that is there, without sleeping in between). End of stream
-    /// is the parent's word to stop.
+    /// Takes every message waiting on the channel (several connections per recvmsg,
+    /// and every message that is there, without sleeping in between): connections, or
+    /// the access log the parent reopened. End of stream is the parent's word to stop.
     private func takePassedConnections() {
         guard let channel else { return }
         while true {
-            let received: (connections: [PassedConnection], lost: Int)?
+            let received: ParentMessage?
             do {
-                received = try channel.receiveConnections()
+                received = try channel.receiveParentMessage()
             } catch {
                 if (error as? SystemError)?.code != EAGAIN { beginDrain(because: "the channel failed: \(error)") }
                 return
             }
-            guard let (connections, lost) = received else {
+            guard let received else {
                 beginDrain(because: nil)
                 return
+            }
+            let connections: [PassedConnection], lost: Int
+            switch received {
+            case .connections(let passed, let missing):
+                (connections, lost) = (passed, missing)
+            case .accessLog(let descriptor):
+                if let log = options.accessLog { log.adopt(descriptor) } else { close(descriptor) }
+                continue
+            case .retire:
+                retiring = true
+                continue
             }
             if lost > 0 {
                 options.log("ferry: \(Backend.name): \(lost) passed connection(s) lost: out of descriptors")
@@ -346,7 +365,8 @@ final class EventLoop<Backend: ReadinessBackend> {
 
     private func handleSignals() {
         guard let signals else { return }
-        for signal in signals.drain() where signal == SIGINT || signal == SIGTERM {
+        for signal in OperatorSignals.answer(signals.drain(), model: Backend.name, options: options)
+        where signal == SIGINT || signal == SIGTERM {
             let inFlight = ShutdownNotice.count(sessions.count, "connection", "connections") + " in flight"
             guard drain.begin(on: signal, letting: inFlight, timeout: options.drainTimeout, log: options.log) else {
                 continue
@@ -365,7 +385,12 @@ final class EventLoop<Backend: ReadinessBackend> {
         if let problem { options.log("ferry: \(Backend.name): \(problem); finishing the connections held") }
         drain.begin(timeout: options.drainTimeout)
         backend.forget(channel.fd)
-        closeIdleSessions()
+        guard retiring else {
+            closeIdleSessions()
+            return
+        }
+        for entry in sessions.values { entry.session.answerOneMore() }
+        idleCloseTime = monotonicNanoseconds() + Drain.retireIdleGrace.nanoseconds
     }
 
     /// Closes every session that is between requests (or has not begun one).

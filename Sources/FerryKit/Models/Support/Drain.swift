@@ -2,6 +2,12 @@
 /// no new connections, the ones in flight may finish — bounded by the drain timeout;
 /// a second signal ends it at once.
 struct Drain {
+    /// How long the connections of a worker a reload retires may still send their
+    /// next request (answered with `Connection: close`) before idle ones are closed:
+    /// a busy client's request is already on its way, an idle client costs this much
+    /// at most. (On shutdown idle connections close at once.)
+    static let retireIdleGrace = 1.0
+
     /// Monotonic time (ns) at which the drain ends; 0 while serving.
     private(set) var deadline: UInt64 = 0
 

@@ -3,7 +3,7 @@ import Glibc
 
 /// The first steps of a child forked by the fork, prefork-accept and prefork-pass models.
 enum ForkedChild {
-    /// Leaves signal handling to the parent. SIGINT and SIGTERM are ignored — the
+    /// Leaves signal handling to the parent. SIGINT, SIGTERM, SIGHUP and SIGUSR1 are ignored — the
     /// parent decides when a child stops, so a Ctrl-C reaching the whole process
     /// group does not cut a response short — before the mask the parent set up for
     /// its signal descriptor is restored (in this order, so that no signal arriving
@@ -12,6 +12,9 @@ enum ForkedChild {
     static func leaveSignalsToParent(_ signals: SignalDescriptor, parentPID: pid_t, processName: String) {
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
+        // SIGHUP and SIGUSR1 are the parent's too (reload, reopen the log); a
+        // `systemctl kill` reaches every process of the unit and must not end a child.
+        for operatorSignal in OperatorSignals.all { signal(operatorSignal, SIG_IGN) }
         signals.restoreMask()
         close(signals.fd)
         ferry_set_parent_death_signal(SIGKILL)

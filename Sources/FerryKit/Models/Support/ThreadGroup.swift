@@ -90,7 +90,7 @@ final class ThreadGroup {
             let ready = readableDescriptors([wakeReader, signals.fd],
                                             timeoutMilliseconds: pollTimeout(until: deadline))
             clearWakes()
-            if ready.contains(signals.fd) && !signals.drain().isEmpty {
+            if ready.contains(signals.fd) && signals.drain().contains(where: { $0 == SIGINT || $0 == SIGTERM }) {
                 log(ShutdownNotice.secondSignal)
                 break
             }

@@ -6,6 +6,11 @@ import Glibc
 /// `ChildSupervisor`. The parent's epoll watches every channel (token `tokenBase |
 /// slot`); the `ConnectionReport`s that arrive on it are added to the worker's tally
 /// and taken off its count of live connections.
+///
+/// A reload (SIGHUP) starts a new generation of workers with a new `work` and
+/// retires the old one: retired workers get no more connections, finish what they
+/// hold, exit and are not replaced. They stay in `workers` (their slots are not
+/// reused), so their tallies count in the exit report, as one "retired" row.
 final class WorkerPool {
     /// A worker process and the parent's end of its channel.
     final class Worker {
@@ -13,6 +18,8 @@ final class WorkerPool {
         var pid: pid_t = 0
         var channel = DescriptorChannel(fd: -1)
         var alive = false
+        /// Retired by a reload: it takes no new connections and is not replaced.
+        var retiring = false
         /// Connections passed to it and not yet reported closed.
         var live = 0
         var tally: WorkerTally
@@ -30,10 +37,14 @@ final class WorkerPool {
     private let parentOnly: [Int32]
     private let log: (String) -> Void
     /// The worker process's life: its slot and its end of the channel. Never returns.
-    private let work: (Int, DescriptorChannel) -> Never
+    /// A reload replaces it before starting the new generation.
+    var work: (Int, DescriptorChannel) -> Never
     private let parentPID = getpid()
     private var children = ChildSupervisor()
     private(set) var workers: [Worker] = []
+    /// The generation that takes new connections (all of `workers` until a reload),
+    /// so that choosing a worker does not scan the retired ones.
+    private(set) var current: [Worker] = []
 
     init(epoll: Epoll, signals: SignalDescriptor, tokenBase: UInt64, parentOnly: [Int32],
          log: @escaping (String) -> Void, work: @escaping (Int, DescriptorChannel) -> Never) {
@@ -47,12 +58,19 @@ final class WorkerPool {
 
     var anyAlive: Bool { !children.isEmpty }
 
+    /// Workers that take new connections: alive and not retiring.
+    var serving: [Worker] { current.filter(\.alive) }
+
+    /// Workers retired by a reload that are still finishing.
+    var retiringCount: Int { workers.reduce(0) { $0 + ($1.alive && $1.retiring ? 1 : 0) } }
+
     /// Starts a worker in a new slot.
     @discardableResult
     func add() throws -> Worker {
         let worker = Worker(slot: workers.count)
         try start(worker)
         workers.append(worker)
+        current.append(worker)
         return worker
     }
 
@@ -79,10 +97,18 @@ final class WorkerPool {
 
     /// Reaps the workers that have ended and, unless `replacing` is false (draining),
     /// starts a new one in each slot. The connections an ended worker held are lost.
+    /// A retiring worker is not replaced; only an abnormal end of one is logged.
     func reap(replacing: Bool) {
         for child in children.reap() {
             let worker = workers[child.slot]
+            let wasRetiring = worker.retiring
             let lost = retire(worker)
+            if wasRetiring {
+                if child.status != 0 {
+                    log("ferry: retired worker \(child.slot) (pid \(child.pid)) \(describeExit(child.status))")
+                }
+                continue
+            }
             guard replacing else { continue }
             let held = lost > 0 ? " (\(ShutdownNotice.count(lost, "connection", "connections")) lost)" : ""
             log("ferry: worker \(child.slot) (pid \(child.pid)) \(describeExit(child.status))\(held); starting a new one")
@@ -98,6 +124,41 @@ final class WorkerPool {
     /// stream after the connections already passed, and finishes.
     func stopPassing() {
         for worker in workers where worker.alive { shutdown(worker.channel.fd, Int32(SHUT_WR)) }
+    }
+
+    /// Retires `retired` (the generation a reload replaces): `announce` (the model's
+    /// word for it, if any), then end of stream on each channel, as in `stopPassing`,
+    /// and no replacement when they exit.
+    func retire(generation retired: [Worker], announce: ((DescriptorChannel) throws -> Void)? = nil) {
+        let slots = Set(retired.map(\.slot))
+        current.removeAll { slots.contains($0.slot) }
+        for worker in retired where worker.alive {
+            worker.retiring = true
+            try? announce?(worker.channel)
+            shutdown(worker.channel.fd, Int32(SHUT_WR))
+        }
+    }
+
+    /// For the exit report: a row per worker of the current generation, and one for
+    /// all the workers reloads retired.
+    var tallies: [WorkerTally] {
+        let slots = Set(current.map(\.slot))
+        let retired = workers.filter { !slots.contains($0.slot) }
+        guard !retired.isEmpty else { return current.map(\.tally) }
+        var sum = WorkerTally(label: "retired (\(ShutdownNotice.count(retired.count, "worker", "workers")))")
+        retired.forEach { sum.absorb($0.tally) }
+        return current.map(\.tally) + [sum]
+    }
+
+    /// Sends every serving worker the reopened access log with `send` (the model's
+    /// message for it). Returns how many could not take it. A retiring worker's
+    /// channel is closed for sending: it finishes on the file it has.
+    func passAccessLog(_ descriptor: Int32, with send: (DescriptorChannel, Int32) throws -> Void) -> Int {
+        var failed = 0
+        for worker in serving {
+            if (try? send(worker.channel, descriptor)) == nil { failed += 1 }
+        }
+        return failed
     }
 
     /// Kills the workers still alive (the drain timeout passed).
@@ -116,6 +177,7 @@ final class WorkerPool {
         if worker.channel.fd >= 0 { readReports(from: worker, untilEmpty: true) }
         let lost = worker.live
         worker.alive = false
+        worker.retiring = false
         worker.live = 0
         epoll.remove(worker.channel.fd)
         close(worker.channel.fd)
