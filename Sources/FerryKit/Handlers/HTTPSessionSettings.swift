@@ -17,7 +17,7 @@ struct HTTPSessionSettings {
     var sendfileChunkBytes: Int
     var copyBufferBytes: Int
     /// The Server field's value.
-    var serverName: String
+    var serverName: FieldValue
 
     init(_ config: ServerConfig) {
         limits = HeadLimits()
@@ -33,6 +33,8 @@ struct HTTPSessionSettings {
         cork = config.cork
         sendfileChunkBytes = config.sendfileChunkBytes
         copyBufferBytes = config.copyBufferBytes
-        serverName = config.serverName
+        // Loading refuses a server_name that is not a field value; a ServerConfig built
+        // in code without that check gets the default instead of a broken head.
+        serverName = FieldValue(config.serverName) ?? "Ferry"
     }
 }
