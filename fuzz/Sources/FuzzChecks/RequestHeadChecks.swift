@@ -67,6 +67,7 @@ public enum RequestHeadChecks {
                         && value.utf8.last.map { $0 != 0x20 && $0 != 0x09 } ?? true,
                     "\(name) value \(value.debugDescription) is not trimmed")
         }
+        checkFraming(UnsafeRawBufferPointer(rebasing: data[0..<consumed]), head: head)
         // Re-serialized, the head parses to the same fields.
         let again = serialize(head)
         let reparsed = again.withUnsafeBytes { parseAtOnce($0, limits: HeadLimits()) }
@@ -74,6 +75,35 @@ public enum RequestHeadChecks {
                 "re-serialized head \(String(decoding: again, as: UTF8.self).debugDescription) parses to \(reparsed)")
         // What the server then does with the target must hold too.
         TargetChecks.check(target: head.target)
+    }
+
+    /// RFC 9112 §6.3: a head that two readers could frame differently is never
+    /// accepted: at most one Content-Length, never beside Transfer-Encoding, and a body
+    /// is announced exactly when one of them says so.
+    static func checkFraming(_ headBytes: UnsafeRawBufferPointer, head: RequestHead) {
+        var contentLengths: [[UInt8]] = []
+        var transferEncodings = 0
+        var sawRequestLine = false
+        for rawLine in headBytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            let line = rawLine.last == 0x0D ? Array(rawLine.dropLast()) : Array(rawLine)
+            if !sawRequestLine {
+                sawRequestLine = !line.isEmpty
+                continue
+            }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
+            let value = line[(colon + 1)...].filter { $0 != 0x20 && $0 != 0x09 }
+            if name == "content-length" { contentLengths.append(value) }
+            if name == "transfer-encoding" { transferEncodings += 1 }
+        }
+        require(contentLengths.count <= 1, "\(contentLengths.count) Content-Length fields accepted")
+        require(contentLengths.isEmpty || transferEncodings == 0, "Content-Length beside Transfer-Encoding accepted")
+        if let length = contentLengths.first {
+            require(!length.isEmpty && length.allSatisfy { (0x30...0x39).contains($0) },
+                    "Content-Length \(String(decoding: length, as: UTF8.self).debugDescription) accepted")
+        }
+        let announces = transferEncodings > 0 || contentLengths.first.map { $0.contains { $0 != 0x30 } } == true
+        require(head.announcesBody == announces, "announcesBody \(head.announcesBody) for that framing")
     }
 
     static func keptFields(_ head: RequestHead) -> [(String, String)] {
