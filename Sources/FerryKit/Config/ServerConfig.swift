@@ -36,6 +36,17 @@ public struct ServerConfig: Equatable {
     public var deferAcceptSeconds: Int = 5
     /// [server] max_connections: connections held at once; above it a new one gets 503.
     public var maxConnections: Int = 16_384
+    /// [server] reuse_port: SO_REUSEPORT on the listeners, so several instances share a port.
+    public var reusePort: Bool = false
+    /// [server] user: who serves once a process started as root drops privileges;
+    /// nil (unset) is `defaultUser`. Ignored when not started as root.
+    public var user: String? = nil
+    /// [server] group: the one group kept after the drop; nil (unset) is `defaultGroup`.
+    public var group: String? = nil
+    /// [server] chroot: confine the serving processes to the document root (root only).
+    public var chroot: Bool = false
+    /// [server] allow_root: serve as root when `user` is root (otherwise refused).
+    public var allowRoot: Bool = false
     /// [http] listing: answer a directory without index.html with a listing.
     public var listing: Bool = true
     /// [http] precompressed: send a file's .br/.zst/.gz sidecar when the client accepts it.
@@ -61,6 +72,10 @@ public struct ServerConfig: Equatable {
     public var sendfileChunkBytes: Int = 262_144
     /// [body] copy_buffer: buffer bytes for the copy mode.
     public var copyBufferBytes: Int = 65_536
+    /// [body] limit_rate: file body bytes per second per response (0: no limit).
+    public var limitRate: Int = 0
+    /// [body] limit_rate_after: file body bytes sent at full speed before the limit.
+    public var limitRateAfter: Int = 0
     /// [limits] request_line: longest request line in bytes.
     public var requestLineBytes: Int = 8192
     /// [limits] header_bytes: longest request head in bytes.
@@ -79,6 +94,10 @@ public struct ServerConfig: Equatable {
     public var accessLog: AccessLogTarget = .stdout
 
     public init() {}
+
+    /// The user and group a root start drops to when none is configured.
+    public static let defaultUser = "nobody"
+    public static let defaultGroup = "nogroup"
 
     /// The default worker count: one per online CPU (an event-driven worker keeps its
     /// CPU busy by itself), at most 64 so that the defaults satisfy max_workers >= workers.

@@ -16,6 +16,7 @@ import Glibc
 public struct PreforkPassEpollModel: ServerModel {
     public static let name = "prefork-pass-epoll"
     public static let startsPool = true
+    public static let forksWorkers = true
 
     public init() {}
 
@@ -73,6 +74,7 @@ final class PreforkPassEpollParent {
         try epoll.add(signals.fd, events: .epollIn, token: Token.signals)
         pool = WorkerPool(epoll: epoll, signals: signals, tokenBase: Token.workerBase,
                           parentOnly: listeners.map(\.fd), log: options.log) { _, channel in
+            options.enterWorker()
             do {
                 let loop = try EventLoop(backend: EpollBackend(), source: .channel(channel), handler: makeHandler(),
                                          options: options)
