@@ -15,6 +15,8 @@ let package = Package(
     name: "Ferry",
     products: [
         .executable(name: "ferry", targets: ["ferry"]),
+        // For the fuzz package in fuzz/, which depends on this one by path.
+        .library(name: "FerryKit", targets: ["FerryKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -59,7 +59,11 @@ enum HeaderRulesReader {
                     return .failure(Problem("set: \(name): expected a string, got \(ConfigWording.article(value.type))"))
                 }
                 if let problem = HeaderRule.valueProblem(text) { return .failure(Problem("set: \(name): \(problem)")) }
-                rule.set.append((name, text))
+                // Both checks above are the ones FieldName and FieldValue make.
+                guard let fieldName = FieldName(name), let fieldValue = FieldValue(text) else {
+                    return .failure(Problem("set: \(name): not a valid field"))
+                }
+                rule.set.append((fieldName, fieldValue))
             }
         }
         if let remove = table["remove"] {

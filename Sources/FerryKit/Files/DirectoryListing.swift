@@ -4,7 +4,7 @@ import Glibc
 public enum DirectoryListing {
     /// The Content-Type of a rendered page: names that are not UTF-8 are shown with
     /// U+FFFD, so the page always is.
-    public static let contentType = "text/html; charset=utf-8"
+    public static let contentType: FieldValue = "text/html; charset=utf-8"
 
     /// A complete HTML5 page listing the directory open at `fd`, titled
     /// "Index of <urlPath>". `fd` is not consumed (a duplicate is read), but the

@@ -11,7 +11,7 @@
 /// `size` is present for files only. Entries that cannot be stat'ed are left out, as
 /// nginx leaves them out.
 public enum DirectoryListingJSON {
-    public static let contentType = "application/json"
+    public static let contentType: FieldValue = "application/json"
 
     public static func render(directory fd: Int32, order: ListingOrder = ListingOrder()) throws -> [UInt8] {
         let entries = order.sorted(try DirectoryListing.readEntries(fd))

@@ -12,6 +12,15 @@ public enum ContentCoding: String, CaseIterable, Sendable {
         case .gzip: return ".gz"
         }
     }
+
+    /// The Content-Encoding field's value.
+    public var fieldValue: FieldValue {
+        switch self {
+        case .br: return "br"
+        case .zstd: return "zstd"
+        case .gzip: return "gzip"
+        }
+    }
 }
 
 /// Content negotiation on Accept-Encoding (RFC 9110 §12.5.3) among the codings a file

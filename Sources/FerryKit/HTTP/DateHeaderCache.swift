@@ -3,7 +3,7 @@
 public final class DateHeaderCache {
     private let clock: () -> Int64
     private var second: Int64?
-    private var text = ""
+    private var value: FieldValue = "Thu, 01 Jan 1970 00:00:00 GMT"
 
     public convenience init() {
         self.init(clock: wallClockSeconds)
@@ -14,13 +14,13 @@ public final class DateHeaderCache {
         self.clock = clock
     }
 
-    public func current() -> String {
+    public func current() -> FieldValue {
         let now = clock()
         if now != second {
             // The clock is within 1...9999 unless it is badly wrong; keep the last value then.
-            if let formatted = HTTPDate.format(now) { text = formatted }
+            if let formatted = HTTPDate.fieldValue(now) { value = formatted }
             second = now
         }
-        return text
+        return value
     }
 }

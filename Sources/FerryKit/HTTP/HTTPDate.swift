@@ -22,6 +22,11 @@ public enum HTTPDate {
         return text
     }
 
+    /// `format` as a header field value.
+    public static func fieldValue(_ seconds: Int64) -> FieldValue? {
+        format(seconds).flatMap { FieldValue($0) }
+    }
+
     /// Common Log Format's date, "06/Nov/1994:08:49:37 +0000". Times outside the years
     /// 1...9999 are clamped into them.
     public static func commonLog(_ seconds: Int64) -> String {

@@ -2,10 +2,10 @@
 /// (replacing any of the same name) and fields to remove.
 public struct HeaderRule: Equatable, Sendable {
     public var pattern: PathPattern
-    public var set: [(name: String, value: String)]
+    public var set: [(name: FieldName, value: FieldValue)]
     public var remove: [String]
 
-    public init(pattern: PathPattern, set: [(name: String, value: String)] = [], remove: [String] = []) {
+    public init(pattern: PathPattern, set: [(name: FieldName, value: FieldValue)] = [], remove: [String] = []) {
         self.pattern = pattern
         self.set = set
         self.remove = remove
@@ -53,7 +53,7 @@ extension ResponseHead {
         for rule in rules where rule.pattern.matches(path) {
             for name in rule.remove { remove(name) }
             for field in rule.set {
-                remove(field.name)
+                remove(field.name.text)
                 add(field.name, field.value)
             }
         }

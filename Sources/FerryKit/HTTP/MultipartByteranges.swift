@@ -19,13 +19,13 @@ public enum MultipartByteranges {
     }
 
     /// The Content-Type of the whole response.
-    public static func contentType(boundary: String) -> String {
-        "multipart/byteranges; boundary=\(boundary)"
+    public static func contentType(boundary: String) -> FieldValue {
+        FieldValue.mediaType("multipart/byteranges; boundary=\(boundary)")
     }
 
     /// The segments for `spans` of a representation of `length` bytes whose parts
     /// are of `contentType`.
-    public static func segments(_ spans: [ByteSpan], length: Int64, contentType: String,
+    public static func segments(_ spans: [ByteSpan], length: Int64, contentType: FieldValue,
                                 boundary: String) -> [Response.MultipartBody.Segment] {
         var segments: [Response.MultipartBody.Segment] = []
         var separator = "--\(boundary)\r\n"

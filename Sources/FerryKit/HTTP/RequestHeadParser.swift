@@ -269,11 +269,13 @@ public struct RequestHeadParser {
         }
     }
 
+    /// Joins a repeated list field. An empty field line adds no element: joining it
+    /// would leave a value ending in ", " (found by the request-head fuzzer).
     private static func append(_ value: String, to field: inout String?) {
-        if let existing = field {
-            field = existing + ", " + value
-        } else {
+        guard let existing = field, !existing.isEmpty else {
             field = value
+            return
         }
+        if !value.isEmpty { field = existing + ", " + value }
     }
 }

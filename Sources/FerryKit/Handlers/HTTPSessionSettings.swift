@@ -21,7 +21,7 @@ struct HTTPSessionSettings {
     /// File body bytes sent at full speed before `limitRate` applies.
     var limitRateAfter: Int64
     /// The Server field's value.
-    var serverName: String
+    var serverName: FieldValue
 
     init(_ config: ServerConfig) {
         limits = HeadLimits()
@@ -39,6 +39,8 @@ struct HTTPSessionSettings {
         copyBufferBytes = config.copyBufferBytes
         limitRate = Int64(config.limitRate)
         limitRateAfter = Int64(config.limitRateAfter)
-        serverName = config.serverName
+        // Loading refuses a server_name that is not a field value; a ServerConfig built
+        // in code without that check gets the default instead of a broken head.
+        serverName = FieldValue(config.serverName) ?? "Ferry"
     }
 }

@@ -13,7 +13,7 @@ final class StaticFileResponder {
     private let headerRules: [HeaderRule]
     private let maxRanges: Int
     private let errorPages: ErrorPages?
-    private var modificationTimes: [Int64: String?] = [:]
+    private var modificationTimes: [Int64: FieldValue?] = [:]
 
     init(root: DocumentRoot, types: ContentTypeResolver, options: ResponderOptions) {
         self.root = root
@@ -71,7 +71,7 @@ final class StaticFileResponder {
 
     /// Errors as small HTML pages (HEAD gets the same head without the page): the
     /// operator's page for the status from [http] error_pages when there is one.
-    func error(_ status: HTTPResponse.Status, _ detail: String?, extra: [(String, String)] = [],
+    func error(_ status: HTTPResponse.Status, _ detail: String?, extra: [(FieldName, FieldValue)] = [],
                forHead: Bool = false) -> Response {
         var head = ResponseHead(status: status)
         for (name, value) in extra { head.add(name, value) }
@@ -95,9 +95,12 @@ final class StaticFileResponder {
         defer { close(opened.fd) }
         guard target.hasTrailingSlash else {
             // The slash form, from the normalized path: never "//host" (an open redirect).
+            // The query is the client's raw text; percent-encoding whatever a URI cannot
+            // hold keeps a file name or query with CR or LF from ending the field.
             var location = target.urlPath + "/"
             if let query = target.query { location += "?" + query }
-            return error(.movedPermanently, "moved to \(location)", extra: [("Location", location)], forHead: isHead)
+            let value = FieldValue.uriReference(location)
+            return error(.movedPermanently, "moved to \(value)", extra: [("Location", value)], forHead: isHead)
         }
         let index = target.relative + (target.relative.isEmpty ? [] : [UInt8(ascii: "/")]) + Array("index.html".utf8)
         if case .success(let page) = root.open(index) {
@@ -143,7 +146,7 @@ final class StaticFileResponder {
         defer { if coding != nil { close(opened.fd) } }
         // Every response for a file with a sidecar varies, the identity one too, so a
         // cache never hands a gzip body to a client that did not ask for it.
-        let vary: [(String, String)] = hasSidecar ? [("Vary", "Accept-Encoding")] : []
+        let vary: [(FieldName, FieldValue)] = hasSidecar ? [("Vary", "Accept-Encoding")] : []
 
         let info = sent.info
         // The sidecar's own inode, size and mtime make its tag differ from the original's.
@@ -151,12 +154,14 @@ final class StaticFileResponder {
                                   mtimeNanoseconds: info.modifiedNanoseconds)
         // An mtime too extreme to format leaves out Last-Modified instead of failing.
         let lastModified = formattedModificationTime(info.modifiedSeconds)
+        // Hex digits, dashes and quotes: always a field value, left out if ever not.
+        let etagField = FieldValue(etag)
 
         if Preconditions.isNotModified(ifNoneMatch: request.ifNoneMatch, ifModifiedSince: request.ifModifiedSince,
                                        etag: etag, lastModified: info.modifiedSeconds) {
             close(sent.fd)
             var head = ResponseHead(status: .notModified)
-            head.add("ETag", etag)
+            if let etagField { head.add("ETag", etagField) }
             if let lastModified { head.add("Last-Modified", lastModified) }
             for (name, value) in vary { head.add(name, value) }
             return Response(head: head, contentLength: nil, body: .none)
@@ -174,7 +179,8 @@ final class StaticFileResponder {
         }
 
         let fileName = name.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? []
-        let contentType = types.contentType(fileName: fileName, fd: opened.fd, info: opened.info)
+        // A type from mime.types or libmagic that is not a media type becomes octet-stream.
+        let contentType = FieldValue.mediaType(types.contentType(fileName: fileName, fd: opened.fd, info: opened.info))
         var head: ResponseHead
         var body: Response.Body
         let length: Int64
@@ -200,10 +206,10 @@ final class StaticFileResponder {
             body = .file(Response.FileBody(fd: sent.fd, offset: 0, length: info.size))
             length = info.size
         }
-        if let coding { head.add("Content-Encoding", coding.rawValue) }
+        if let coding { head.add("Content-Encoding", coding.fieldValue) }
         for (name, value) in vary { head.add(name, value) }
         if let lastModified { head.add("Last-Modified", lastModified) }
-        head.add("ETag", etag)
+        if let etagField { head.add("ETag", etagField) }
         head.add("Accept-Ranges", "bytes")
 
         if isHead || length == 0 {
@@ -214,10 +220,10 @@ final class StaticFileResponder {
     }
 
     /// Last-Modified for an mtime: formatted once per distinct time, not per request.
-    private func formattedModificationTime(_ seconds: Int64) -> String? {
+    private func formattedModificationTime(_ seconds: Int64) -> FieldValue? {
         if let known = modificationTimes[seconds] { return known }
         if modificationTimes.count >= 4096 { modificationTimes.removeAll(keepingCapacity: true) }
-        let text = HTTPDate.format(seconds)
+        let text = HTTPDate.fieldValue(seconds)
         modificationTimes[seconds] = text
         return text
     }

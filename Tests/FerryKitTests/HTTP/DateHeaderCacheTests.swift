@@ -15,8 +15,8 @@ import Testing
         // The same second gives the very same string storage back: it was not reformatted.
         let again = cache.current()
         #expect(again == first)
-        #expect(again.utf8.withContiguousStorageIfAvailable { $0.baseAddress }
-            == first.utf8.withContiguousStorageIfAvailable { $0.baseAddress })
+        #expect(again.text.utf8.withContiguousStorageIfAvailable { $0.baseAddress }
+            == first.text.utf8.withContiguousStorageIfAvailable { $0.baseAddress })
         clock.now += 1
         #expect(cache.current() == "Sun, 06 Nov 1994 08:49:38 GMT")
         clock.now += 86_400
@@ -35,7 +35,7 @@ import Testing
         let before = wallClockSeconds()
         let text = DateHeaderCache().current()
         let after = wallClockSeconds()
-        let parsed = try #require(HTTPDate.parse(text))
+        let parsed = try #require(HTTPDate.parse(text.text))
         #expect(parsed >= before && parsed <= after)
     }
 }

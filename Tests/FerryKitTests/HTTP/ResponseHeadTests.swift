@@ -3,7 +3,7 @@ import Testing
 @testable import FerryKit
 
 @Suite struct ResponseHeadTests {
-    static let date = "Sun, 06 Nov 1994 08:49:37 GMT"
+    static let date: FieldValue = "Sun, 06 Nov 1994 08:49:37 GMT"
 
     static func text(_ head: ResponseHead, version: HTTPVersion = .http1_1, contentLength: Int64? = nil,
                      connection: ConnectionField = .none) -> String {
