@@ -71,8 +71,12 @@ final class PreforkPassEpollParent {
         epoll = try Epoll()
         signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD])
         try epoll.add(signals.fd, events: .epollIn, token: Token.signals)
+        // No parent-death signal: a worker learns that the parent died (SIGKILL
+        // included) from end of stream on its channel, exactly as it learns of a
+        // shutdown, and drains: downloads in flight finish, idle connections close,
+        // and it exits within the drain timeout. A signal would cut those downloads.
         pool = WorkerPool(epoll: epoll, signals: signals, tokenBase: Token.workerBase,
-                          parentOnly: listeners.map(\.fd), log: options.log) { _, channel in
+                          parentOnly: listeners.map(\.fd), parentDeathSignal: nil, log: options.log) { _, channel in
             do {
                 let loop = try EventLoop(backend: EpollBackend(), source: .channel(channel), handler: makeHandler(),
                                          options: options)
@@ -186,11 +190,22 @@ final class PreforkPassEpollParent {
         } catch {
             options.log("ferry: cannot pass \(batch.count) connection(s) to worker \(worker.slot): \(error)")
             worker.alive = false
+            // The batch is no longer the dead worker's: it is passed on or dropped here.
+            worker.live = max(0, worker.live - batch.count)
+            var dropped = 0
             for connection in batch {
                 if let other = leastBusyWorker(), (try? other.channel.send(connections: [connection][...])) != nil {
                     other.live += 1
+                } else {
+                    dropped += 1
                 }
                 close(connection.fd)
+            }
+            // Every worker died at once (none is replaced before SIGCHLD is read):
+            // these are lost like the connections a dead worker held, and said so.
+            if dropped > 0 {
+                options.log("ferry: no live worker for \(ShutdownNotice.count(dropped, "connection", "connections")); "
+                            + "closed (\(ShutdownNotice.count(dropped, "connection", "connections")) lost)")
             }
             return
         }

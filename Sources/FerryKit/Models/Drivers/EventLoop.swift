@@ -82,6 +82,9 @@ final class EventLoop<Backend: ReadinessBackend> {
     private var backOff = AcceptBackOff()
 
     private var channel: DescriptorChannel?
+    /// The process that passes connections down the channel: end of stream from it
+    /// with another parent now means it died rather than began a shutdown.
+    private let parentPID = getppid()
     /// Connections closed since the last report to the parent.
     private var unreported = ConnectionReport()
 
@@ -330,14 +333,19 @@ final class EventLoop<Backend: ReadinessBackend> {
         }
     }
 
-    /// The parent closed the channel (or it failed): take no more connections, let
-    /// the sessions in flight finish. The parent logs the shutdown.
+    /// The parent closed the channel, died, or the channel failed: take no more
+    /// connections, let the sessions in flight finish. The parent logs a shutdown it
+    /// began; the worker says when the parent is gone.
     private func beginDrain(because problem: String?) {
         guard let channel, !drain.isDraining else { return }
         if let problem { options.log("ferry: \(Backend.name): \(problem); finishing the connections held") }
         drain.begin(timeout: options.drainTimeout)
         backend.forget(channel.fd)
         closeIdleSessions()
+        if problem == nil && getppid() != parentPID {
+            options.log("ferry: worker \(getpid()): the parent is gone; finishing "
+                        + ShutdownNotice.count(sessions.count, "response", "responses") + " in flight, then exiting")
+        }
     }
 
     /// Closes every session that is between requests (or has not begun one).
