@@ -82,9 +82,13 @@ final class EventLoop<Backend: ReadinessBackend> {
     private var backOff = AcceptBackOff()
 
     private var channel: DescriptorChannel?
-    /// The process that passes connections down the channel: end of stream from it
-    /// with another parent now means it died rather than began a shutdown.
+    /// The process that passes connections down the channel: another parent at the
+    /// end of the drain means it died rather than began a shutdown (checked then, not
+    /// at end of stream: a dying process closes its descriptors before its children
+    /// are given to a new parent).
     private let parentPID = getppid()
+    /// Sessions that were answering a request when the drain began.
+    private var inFlightAtDrain = 0
     /// Connections closed since the last report to the parent.
     private var unreported = ConnectionReport()
 
@@ -144,6 +148,10 @@ final class EventLoop<Backend: ReadinessBackend> {
             options.log("ferry: \(sessions.count) connection(s) still busy after the drain timeout; closing them")
             for fd in Array(sessions.keys) { end(fd) }
             reportClosed()
+        }
+        if channel != nil && inFlightAtDrain > 0 && getppid() != parentPID {
+            options.log("ferry: worker \(getpid()): the parent died; finished the "
+                        + ShutdownNotice.count(inFlightAtDrain, "response", "responses") + " in flight, exiting")
         }
         return [tally]
     }
@@ -335,17 +343,14 @@ final class EventLoop<Backend: ReadinessBackend> {
 
     /// The parent closed the channel, died, or the channel failed: take no more
     /// connections, let the sessions in flight finish. The parent logs a shutdown it
-    /// began; the worker says when the parent is gone.
+    /// began; the worker says, as it exits, when the parent died.
     private func beginDrain(because problem: String?) {
         guard let channel, !drain.isDraining else { return }
         if let problem { options.log("ferry: \(Backend.name): \(problem); finishing the connections held") }
         drain.begin(timeout: options.drainTimeout)
         backend.forget(channel.fd)
         closeIdleSessions()
-        if problem == nil && getppid() != parentPID {
-            options.log("ferry: worker \(getpid()): the parent is gone; finishing "
-                        + ShutdownNotice.count(sessions.count, "response", "responses") + " in flight, then exiting")
-        }
+        inFlightAtDrain = sessions.count
     }
 
     /// Closes every session that is between requests (or has not begun one).
