@@ -204,8 +204,8 @@ final class PreforkPassEpollParent {
             // Every worker died at once (none is replaced before SIGCHLD is read):
             // these are lost like the connections a dead worker held, and said so.
             if dropped > 0 {
-                options.log("ferry: no live worker for \(ShutdownNotice.count(dropped, "connection", "connections")); "
-                            + "closed (\(ShutdownNotice.count(dropped, "connection", "connections")) lost)")
+                options.log("ferry: no live worker could take them; closed them "
+                            + "(\(ShutdownNotice.count(dropped, "connection", "connections")) lost)")
             }
             return
         }

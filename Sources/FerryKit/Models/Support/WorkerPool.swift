@@ -153,9 +153,9 @@ final class WorkerPool {
     /// Runs in the forked child.
     private func becomeWorker(slot: Int, channel: DescriptorChannel) -> Never {
         // Nothing of the parent's may stay open here: above all not the listeners
-        // (only the parent accepts) and not the other workers' channels, also those of
-        // a worker that died and is not reaped yet (a copy held here would keep its
-        // channel open after the parent's death: no end of stream for that worker).
+        // (only the parent accepts) and not the other workers' channels: a live one's
+        // copy here would keep that worker from reading end of stream when the parent
+        // dies; a dead one's, not reaped yet, would leak.
         parentOnly.forEach { close($0) }
         close(epoll.fd)
         for other in workers where other.channel.fd >= 0 { close(other.channel.fd) }
