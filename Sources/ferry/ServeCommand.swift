@@ -63,6 +63,12 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("error-pages"), help: "Directory of 404.html, 403.html, ... sent in place of the built-in error pages.")
     var errorPages: String?
 
+    @Option(name: .customLong("limit-rate"), help: "Bytes per second for each file body (0: no limit), as nginx's limit_rate.")
+    var limitRate: Int?
+
+    @Option(name: .customLong("limit-rate-after"), help: "Bytes of each file body sent at full speed before --limit-rate applies.")
+    var limitRateAfter: Int?
+
     @Option(name: .customLong("access-log"), help: "Access log: stdout, off, or a file path.")
     var accessLog: String?
 
@@ -112,6 +118,8 @@ struct ServeCommand: ParsableCommand {
         set(\.keepAliveRequests, keepAliveRequests, key: "http.keepalive_requests", flag: "--keepalive-requests")
         if minimalHTTP10 { settings.minimalHTTP10 = true }
         set(\.errorPages, errorPages, key: "http.error_pages", flag: "--error-pages")
+        set(\.limitRate, limitRate, key: "body.limit_rate", flag: "--limit-rate")
+        set(\.limitRateAfter, limitRateAfter, key: "body.limit_rate_after", flag: "--limit-rate-after")
         set(\.accessLog, accessLog.map(Self.accessLogTarget), key: "log.access", flag: "--access-log")
         do {
             try settings.validate(models: ModelCatalog.names)

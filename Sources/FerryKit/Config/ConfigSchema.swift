@@ -39,6 +39,8 @@ enum ConfigSchema {
             .flag("cork", \.cork),
             .integer("sendfile_chunk", \.sendfileChunkBytes, 4096...sendfileCallCap),
             .integer("copy_buffer", \.copyBufferBytes, 512...16_777_216),
+            .integer("limit_rate", \.limitRate, 0...Int(Int32.max)),
+            .integer("limit_rate_after", \.limitRateAfter, 0...Int.max),
         ]),
         ConfigSection(name: "limits", keys: [
             .integer("request_line", \.requestLineBytes, 256...1_048_576),

@@ -61,6 +61,10 @@ public struct ServerConfig: Equatable {
     public var sendfileChunkBytes: Int = 262_144
     /// [body] copy_buffer: buffer bytes for the copy mode.
     public var copyBufferBytes: Int = 65_536
+    /// [body] limit_rate: file body bytes per second per response (0: no limit).
+    public var limitRate: Int = 0
+    /// [body] limit_rate_after: file body bytes sent at full speed before the limit.
+    public var limitRateAfter: Int = 0
     /// [limits] request_line: longest request line in bytes.
     public var requestLineBytes: Int = 8192
     /// [limits] header_bytes: longest request head in bytes.

@@ -40,12 +40,13 @@ public enum BodySender {
         }
     }
 
-    /// A read/write copy loop's step through `buffer`: bytes read from the file
-    /// but not yet written stay in `pending` (a range of `buffer`) for the next call.
+    /// A read/write copy loop's step through `buffer`, reading at most `most` bytes
+    /// (default: a bufferful): bytes read from the file but not yet written stay in
+    /// `pending` (a range of `buffer`) for the next call.
     public static func copyStep(socket: Int32, file: Int32, offset: inout Int64, remaining: inout Int64,
-                                buffer: inout [UInt8], pending: inout Range<Int>) -> Step {
+                                buffer: inout [UInt8], pending: inout Range<Int>, most: Int = .max) -> Step {
         if pending.isEmpty {
-            let wanted = Int(min(remaining, Int64(buffer.count)))
+            let wanted = Int(min(remaining, Int64(min(buffer.count, most))))
             let n = buffer.withUnsafeMutableBytes { pread(file, $0.baseAddress, wanted, off_t(offset)) }
             if n < 0 { return errno == EINTR ? .sent(0) : .failed(errno) }
             if n == 0 { return .fileEnded }

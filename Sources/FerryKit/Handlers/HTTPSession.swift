@@ -72,6 +72,8 @@ final class HTTPSession: Session {
     private var copyBuffer: [UInt8] = []
     private var copyPending = 0..<0
     private var lingered = 0
+    /// limit_rate / limit_rate_after; nil when no limit is set.
+    private var pacer: BodyPacer?
 
     init(socket: Int32, peer: SocketAddress, settings: HTTPSessionSettings, context: HTTPWorkerContext) {
         self.socket = socket
@@ -80,6 +82,7 @@ final class HTTPSession: Session {
         self.context = context
         parser = RequestHeadParser(limits: settings.limits)
         useCopy = settings.bodyMode == .copy
+        if settings.limitRate > 0 { pacer = BodyPacer(rate: settings.limitRate, after: settings.limitRateAfter) }
         deadline = monotonicNanoseconds() + settings.headTimeout.nanoseconds
     }
 
@@ -220,6 +223,7 @@ final class HTTPSession: Session {
         outputWritten = 0
         memoryBodySent = 0
         fileBytesSent = 0
+        pacer?.reset()
         fileRange = response.file
         if case .multipart(let parts) = response.body {
             segments = parts.segments[...]
@@ -281,8 +285,20 @@ final class HTTPSession: Session {
         // not starved by one fast reader of a big file.
         while let body = fileRange, body.length > 0 {
             if sentThisTurn >= Self.bytesPerTurn { return .writable }
+            var allowed = Int64.max
+            switch pacer?.allowance(sent: fileBytesSent, remaining: body.length, now: monotonicNanoseconds()) {
+            case .send(let bytes)?:
+                allowed = bytes
+            case .waitUntil(let time)?:
+                uncork()
+                // The pause is not a stall: the send timeout counts from the wakeup.
+                deadline = time + settings.sendTimeout.nanoseconds
+                return .wake(at: time)
+            case nil:
+                break
+            }
             var remaining = body
-            let step = sendStep(&remaining)
+            let step = sendStep(&remaining, most: allowed)
             fileRange = remaining
             switch step {
             case .sent(let n):
@@ -358,15 +374,17 @@ final class HTTPSession: Session {
         if input.isEmpty && input.capacity > Self.idleBufferBytes { input = [] }
     }
 
-    /// One step of the body through sendfile, or through the copy loop.
-    private func sendStep(_ body: inout Response.FileBody) -> BodySender.Step {
+    /// One step of the body through sendfile, or through the copy loop, of at most
+    /// `most` bytes (what the rate limit allows now).
+    private func sendStep(_ body: inout Response.FileBody, most: Int64) -> BodySender.Step {
         if useCopy {
             if copyBuffer.isEmpty { copyBuffer = [UInt8](repeating: 0, count: settings.copyBufferBytes) }
             return BodySender.copyStep(socket: socket, file: body.fd, offset: &body.offset, remaining: &body.length,
-                                       buffer: &copyBuffer, pending: &copyPending)
+                                       buffer: &copyBuffer, pending: &copyPending,
+                                       most: Int(min(most, Int64(copyBuffer.count))))
         }
         return BodySender.sendfileStep(socket: socket, file: body.fd, offset: &body.offset, remaining: &body.length,
-                                       chunk: settings.sendfileChunkBytes)
+                                       chunk: Int(min(most, Int64(settings.sendfileChunkBytes))))
     }
 
     private func madeProgress() {

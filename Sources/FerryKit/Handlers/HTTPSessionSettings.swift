@@ -16,6 +16,10 @@ struct HTTPSessionSettings {
     var cork: Bool
     var sendfileChunkBytes: Int
     var copyBufferBytes: Int
+    /// File body bytes per second per response; 0: no limit.
+    var limitRate: Int64
+    /// File body bytes sent at full speed before `limitRate` applies.
+    var limitRateAfter: Int64
     /// The Server field's value.
     var serverName: String
 
@@ -33,6 +37,8 @@ struct HTTPSessionSettings {
         cork = config.cork
         sendfileChunkBytes = config.sendfileChunkBytes
         copyBufferBytes = config.copyBufferBytes
+        limitRate = Int64(config.limitRate)
+        limitRateAfter = Int64(config.limitRateAfter)
         serverName = config.serverName
     }
 }

@@ -2,6 +2,9 @@
 public enum SessionWant: Equatable {
     case readable
     case writable
+    /// Nothing to watch the socket for: call `advance` again at this monotonic time
+    /// (ns). A rate-limited body waits so between its chunks.
+    case wake(at: UInt64)
     case finished
 }
 

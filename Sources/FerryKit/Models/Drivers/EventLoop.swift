@@ -54,17 +54,20 @@ enum ConnectionSource {
 /// descriptor → begin the shutdown; a listener → accept until EAGAIN; the channel →
 /// take every connection waiting on it; in both cases advancing each new session at
 /// once; a session → advance it and change its interest if it now waits for
-/// something else. Then expire the sessions whose deadline passed. A finished
+/// something else. Then wake the sessions that sleep until a time that has come
+/// (a rate-limited body: its socket is not watched meanwhile), and expire those
+/// whose deadline passed. A finished
 /// session's socket is forgotten by the backend and closed.
 ///
 /// The shutdown (a signal, or end of stream on the channel) stops taking
 /// connections, closes at once the sessions that `drain()` says are idle, and lets
 /// the others finish within the drain timeout.
 final class EventLoop<Backend: ReadinessBackend> {
-    /// A session and what the backend watches its socket for.
+    /// A session and what the backend watches its socket for (nil: nothing, it
+    /// sleeps until a wake time).
     private struct Entry {
         let session: Session
-        var interest: Interest
+        var interest: Interest?
     }
 
     private let backend: Backend
@@ -96,6 +99,11 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// lower bound so advancing a session costs O(1); the sessions are scanned only
     /// once it has passed, and the scan finds the true earliest deadline again.
     private var earliestDeadline: UInt64 = 0
+
+    /// Sessions that wait for a time, not for their socket (a rate-limited body),
+    /// and when each wakes; and the earliest of those times (0: none sleeps).
+    private var sleeping: [Int32: UInt64] = [:]
+    private var earliestWake: UInt64 = 0
 
     /// Started on SIGINT/SIGTERM or end of stream: the loop ends when no session
     /// remains or it expires.
@@ -140,6 +148,7 @@ final class EventLoop<Backend: ReadinessBackend> {
                 // Otherwise the descriptor was closed earlier in this batch: a stale event.
             }
             let now = monotonicNanoseconds()
+            if earliestWake != 0 && now >= earliestWake { wakeSessions(now: now) }
             if earliestDeadline != 0 && now >= earliestDeadline { expireSessions(now: now) }
             if backOff.ends(by: now) && !drain.isDraining { try watchListeners(true) }
             reportClosed()
@@ -156,10 +165,10 @@ final class EventLoop<Backend: ReadinessBackend> {
         return [tally]
     }
 
-    /// Until the earliest of: a session deadline, the end of the drain, the end of an
-    /// accept pause.
+    /// Until the earliest of: a session deadline or wake time, the end of the drain,
+    /// the end of an accept pause.
     private func waitTimeout() -> Int32 {
-        let wakeups = [earliestDeadline, drain.deadline, backOff.resumeTime].filter { $0 != 0 }
+        let wakeups = [earliestDeadline, earliestWake, drain.deadline, backOff.resumeTime].filter { $0 != 0 }
         guard let first = wakeups.min() else { return -1 }
         return pollTimeout(until: first)
     }
@@ -221,20 +230,8 @@ final class EventLoop<Backend: ReadinessBackend> {
             return
         }
         let session = handler.makeSession(socket: fd, peer: peer)
-        let want = session.advance()
-        guard let interest = Self.interest(for: want) else {
-            retire(session)
-            return
-        }
-        do {
-            try backend.watch(fd, for: interest)
-        } catch {
-            options.log("ferry: \(Backend.name): cannot watch the connection from \(peer.host): \(error); closed it")
-            retire(session)
-            return
-        }
-        sessions[fd] = Entry(session: session, interest: interest)
-        noteDeadline(of: session)
+        sessions[fd] = Entry(session: session, interest: nil)
+        advance(session)
     }
 
     private func watchListeners(_ watch: Bool) throws {
@@ -247,24 +244,62 @@ final class EventLoop<Backend: ReadinessBackend> {
 
     // MARK: sessions
 
-    /// Advances a session whose socket is ready; ends it or changes its interest.
+    /// Advances a session whose socket is ready (or whose wake time came); ends it,
+    /// puts it to sleep, or watches its socket for what it now waits for.
     private func advance(_ session: Session) {
         let fd = session.socket
-        guard let interest = Self.interest(for: session.advance()) else {
+        let interest: Interest
+        switch session.advance() {
+        case .finished:
             end(fd)
             return
+        case .wake(let time):
+            sleep(fd, until: time)
+            noteDeadline(of: session)
+            return
+        case .readable: interest = .readable
+        case .writable: interest = .writable
         }
-        if sessions[fd]?.interest != interest {
+        let watched = sessions[fd]?.interest
+        if watched != interest {
             do {
-                try backend.change(fd, to: interest)
+                if watched == nil { try backend.watch(fd, for: interest) } else { try backend.change(fd, to: interest) }
                 sessions[fd]?.interest = interest
             } catch {
-                options.log("ferry: \(Backend.name): cannot change interest on descriptor \(fd): \(error); closing it")
+                options.log("ferry: \(Backend.name): cannot watch descriptor \(fd) for \(interest): \(error); closing it")
                 end(fd)
                 return
             }
         }
         noteDeadline(of: session)
+    }
+
+    /// Stops watching a session's socket until `time`.
+    private func sleep(_ fd: Int32, until time: UInt64) {
+        if sessions[fd]?.interest != nil {
+            backend.forget(fd)
+            sessions[fd]?.interest = nil
+        }
+        sleeping[fd] = time
+        if earliestWake == 0 || time < earliestWake { earliestWake = time }
+    }
+
+    /// Advances every sleeping session whose wake time has come; finds the next one.
+    private func wakeSessions(now: UInt64) {
+        var due: [Int32] = []
+        var earliest: UInt64 = 0
+        for (fd, time) in sleeping {
+            if time <= now {
+                due.append(fd)
+            } else if earliest == 0 || time < earliest {
+                earliest = time
+            }
+        }
+        earliestWake = earliest
+        for fd in due {
+            sleeping[fd] = nil
+            if let entry = sessions[fd] { advance(entry.session) }
+        }
     }
 
     private func noteDeadline(of session: Session) {
@@ -298,7 +333,8 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// Ends a watched session: forget, close, count.
     private func end(_ fd: Int32) {
         guard let entry = sessions.removeValue(forKey: fd) else { return }
-        backend.forget(fd)
+        if entry.interest != nil { backend.forget(fd) }
+        sleeping[fd] = nil
         retire(entry.session)
     }
 
@@ -315,14 +351,6 @@ final class EventLoop<Backend: ReadinessBackend> {
     private func reportClosed() {
         guard let channel, !unreported.isEmpty else { return }
         if (try? channel.send(record: unreported)) != nil { unreported = ConnectionReport() }
-    }
-
-    private static func interest(for want: SessionWant) -> Interest? {
-        switch want {
-        case .readable: return .readable
-        case .writable: return .writable
-        case .finished: return nil
-        }
     }
 
     // MARK: shutdown
