@@ -44,6 +44,9 @@ final class PreforkPassEpollParent {
     private let pool: WorkerPool
     /// Accepted in this wakeup and not yet passed, per worker slot.
     private var pending: [[PassedConnection]] = []
+    /// Accepted while no worker was alive (every one died at once, and SIGCHLD has
+    /// not replaced them yet): passed as soon as one is, not refused.
+    private var awaitingWorker: [PassedConnection] = []
     /// Listeners that may still have connections queued: accepting backed off, or
     /// stopped at `burstLimit` (their edge-triggered registration will not report
     /// those again).
@@ -97,7 +100,8 @@ final class PreforkPassEpollParent {
             try epoll.add(listener.fd, events: .epollIn | .epollEdgeTriggered, token: Token.listenerBase | UInt64(index))
         }
         while !(drain.isDraining && !pool.anyAlive) {
-            let moreWaiting = !backlogWaiting.isEmpty && !backOff.isPaused && !drain.isDraining
+            // With no live worker the backlog waits for SIGCHLD's replacement, not in a spin.
+            let moreWaiting = !backlogWaiting.isEmpty && !backOff.isPaused && !drain.isDraining && hasLiveWorker
             let killTime = drain.isDraining ? drain.deadline + Self.killGrace.nanoseconds : 0
             let wakeUp: UInt64 = [killTime, backOff.resumeTime].filter { $0 != 0 }.min() ?? 0
             let timeout = moreWaiting ? 0 : pollTimeout(until: wakeUp)
@@ -116,6 +120,8 @@ final class PreforkPassEpollParent {
         return pool.workers.map(\.tally)
     }
 
+    private var hasLiveWorker: Bool { pool.workers.contains { $0.alive } }
+
     /// Connections passed to live workers and not reported closed.
     private var liveConnections: Int {
         pool.workers.reduce(0) { $0 + ($1.alive ? $1.live : 0) }
@@ -131,13 +137,20 @@ final class PreforkPassEpollParent {
         guard !backOff.isPaused else { return }
         var accepted = 0
         var live = liveConnections
-        accepting: while accepted < burstLimit {
+        // No live worker: the connections stay in the kernel's backlog until SIGCHLD
+        // replaces one (a 503 would turn a moment's gap into failed requests).
+        accepting: while accepted < burstLimit && hasLiveWorker {
             switch listeners[index].acceptConnection() {
             case .connection(let fd, let peer):
                 accepted += 1
                 backOff.accepted(log: options.log)
-                guard live < options.maxConnections, let worker = leastBusyWorker() else {
+                guard live < options.maxConnections else {
                     refuse(fd)
+                    continue
+                }
+                guard let worker = leastBusyWorker() else {
+                    // The last live worker died while passing this wakeup's connections.
+                    awaitingWorker.append(PassedConnection(fd: fd, peer: peer))
                     continue
                 }
                 noteOverload(false)
@@ -190,22 +203,16 @@ final class PreforkPassEpollParent {
         } catch {
             options.log("ferry: cannot pass \(batch.count) connection(s) to worker \(worker.slot): \(error)")
             worker.alive = false
-            // The batch is no longer the dead worker's: it is passed on or dropped here.
+            // The batch is no longer the dead worker's: another takes it, or it waits
+            // for a replacement when every worker died at once.
             worker.live = max(0, worker.live - batch.count)
-            var dropped = 0
             for connection in batch {
                 if let other = leastBusyWorker(), (try? other.channel.send(connections: [connection][...])) != nil {
                     other.live += 1
+                    close(connection.fd)
                 } else {
-                    dropped += 1
+                    awaitingWorker.append(connection)
                 }
-                close(connection.fd)
-            }
-            // Every worker died at once (none is replaced before SIGCHLD is read):
-            // these are lost like the connections a dead worker held, and said so.
-            if dropped > 0 {
-                options.log("ferry: no live worker could take them; closed them "
-                            + "(\(ShutdownNotice.count(dropped, "connection", "connections")) lost)")
             }
             return
         }
@@ -247,10 +254,30 @@ final class PreforkPassEpollParent {
     private func handleSignals() {
         for signal in signals.drain() {
             switch signal {
-            case SIGCHLD: pool.reap(replacing: !drain.isDraining)
+            case SIGCHLD:
+                pool.reap(replacing: !drain.isDraining)
+                passAwaiting()
             default: beginShutdown(signal)
             }
         }
+    }
+
+    /// Hands the connections that waited for a worker to the live ones; at shutdown
+    /// with none alive they are closed.
+    private func passAwaiting() {
+        guard !awaitingWorker.isEmpty else { return }
+        let waiting = awaitingWorker
+        awaitingWorker = []
+        for connection in waiting {
+            guard let worker = leastBusyWorker() else {
+                if drain.isDraining { close(connection.fd) } else { awaitingWorker.append(connection) }
+                continue
+            }
+            worker.live += 1
+            pending[worker.slot].append(connection)
+            if pending[worker.slot].count == DescriptorChannel.maxConnectionsPerMessage { pass(to: worker) }
+        }
+        passAll()
     }
 
     private func beginShutdown(_ signal: Int32) {
@@ -261,6 +288,7 @@ final class PreforkPassEpollParent {
             close($0.fd)
         }
         backlogWaiting.removeAll()
+        passAwaiting()
         // End of stream on each channel: every worker closes its idle connections and
         // exits once the others are done.
         pool.stopPassing()
