@@ -21,37 +21,72 @@ public struct FileServer {
         let maxConnections = try Self.fitMaxConnections(config.maxConnections)
         let root: DocumentRoot
         do { root = try DocumentRoot(path: config.root) } catch { throw FileServerError("\(error)") }
+        let drop = try PrivilegeDrop.plan(config, documentRoot: root.path)
+        if drop?.chrootDirectory != nil && !root.usesOpenat2 {
+            throw FileServerError("[server] chroot needs openat2 (Linux 5.6 or later) to open files beneath the root",
+                                  exitCode: 2)
+        }
+        let listeners = try Self.openListeners(config)
         let accessLog: AccessLog
         do { accessLog = try AccessLog(config.accessLog) } catch { throw FileServerError("\(error)") }
-        let extensions = ExtensionTable()
-
-        var listenerOptions = Listener.Options()
-        listenerOptions.backlog = Int32(config.backlog)
-        listenerOptions.deferAcceptSeconds = Int32(config.deferAcceptSeconds)
-        let listeners: [Listener]
-        do {
-            listeners = try Listener.open(host: config.host, port: config.port, options: listenerOptions)
-        } catch {
-            throw FileServerError("cannot listen on \(config.host) port \(config.port): \(error)"
-                                  + " (choose another with --port, or --port 0 for any free port)")
+        var errorPages: ErrorPages?
+        if !config.errorPages.isEmpty {
+            errorPages = ErrorPages(path: config.errorPages)
+            if errorPages == nil { throw FileServerError("[http] error_pages: cannot open \(config.errorPages)", exitCode: 2) }
         }
-
-        let urls = listeners.map(\.url)
-        let pool = type(of: model).startsPool ? ", \(config.workers) workers" : ""
-        Console.out("Ferry serving \(root.path) at \(urls.joined(separator: " and "))"
-                    + " (\(config.model)\(pool), \(config.bodyMode.rawValue)"
-                    + ", cork \(config.cork ? "on" : "off"))")
+        let extensions = ExtensionTable()
+        if drop != nil { MagicDatabase.preload() }
 
         var options = ModelOptions()
         options.workers = config.workers
         options.maxWorkers = config.maxWorkers
         options.drainTimeout = config.drainTimeout
         options.maxConnections = maxConnections
+        if let drop { try Self.arrange(drop, for: type(of: model), in: &options) }
+
+        let urls = listeners.map(\.url)
+        let pool = type(of: model).startsPool ? ", \(config.workers) workers" : ""
+        Console.out("Ferry serving \(root.path) at \(urls.joined(separator: " and "))"
+                    + " (\(config.model)\(pool), \(config.bodyMode.rawValue)"
+                    + ", cork \(config.cork ? "on" : "off"))")
         let config = self.config
         let tallies = try model.run(listeners: listeners, makeHandler: {
-            HTTPFileHandler(config: config, root: root, extensions: extensions, accessLog: accessLog)
+            HTTPFileHandler(config: config, root: root, extensions: extensions, errorPages: errorPages,
+                            accessLog: accessLog)
         }, options: options)
         Console.out(Self.report(tallies))
+    }
+
+    /// Where the privilege drop happens: in each forked worker right after fork (the
+    /// parent stays root to reload and reopen logs, and never parses a client's bytes;
+    /// a trial drop in a child first, so a drop that cannot work stops startup instead
+    /// of failing in worker after worker), or in this process for the models that
+    /// serve in it.
+    private static func arrange(_ drop: PrivilegeDrop, for model: ServerModel.Type, in options: inout ModelOptions) throws {
+        if model.forksWorkers {
+            if let problem = drop.probe() { throw FileServerError("cannot drop privileges: \(problem)") }
+            options.enterWorker = { drop.applyInWorker() }
+        } else if let problem = drop.apply() {
+            throw FileServerError("cannot drop privileges: \(problem)")
+        }
+        Console.error("ferry: serving as \(drop.userName):\(drop.groupName) (uid \(drop.uid), gid \(drop.gid))"
+                      + (drop.chrootDirectory.map { ", chrooted to \($0)" } ?? ""))
+    }
+
+    /// The sockets a service manager passed (socket activation), else Ferry's own,
+    /// bound to `[server] host` and `port`.
+    static func openListeners(_ config: ServerConfig) throws -> [Listener] {
+        if let activated = try SocketActivation.listeners() { return activated }
+        var options = Listener.Options()
+        options.backlog = Int32(config.backlog)
+        options.deferAcceptSeconds = Int32(config.deferAcceptSeconds)
+        options.reusePort = config.reusePort
+        do {
+            return try Listener.open(host: config.host, port: config.port, options: options)
+        } catch {
+            throw FileServerError("cannot listen on \(config.host) port \(config.port): \(error)"
+                                  + " (choose another with --port, or --port 0 for any free port)")
+        }
     }
 
     /// Raises the descriptor limit toward the hard limit and checks that it holds

@@ -18,6 +18,10 @@ struct ServeCommand: ParsableCommand {
             Settings come from conf/ferry.toml (or --config FILE) when it exists; flags override \
             it. SIGINT or SIGTERM stops accepting, lets responses in flight finish, and prints \
             what each worker did.
+
+            Started as root, it drops to --user/--group (nobody/nogroup) in every process that \
+            serves, after binding and opening what it needs. Under systemd socket activation \
+            (LISTEN_FDS, LISTEN_PID) it serves on the sockets it is given instead of binding.
             """
     )
 
@@ -81,6 +85,21 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("keepalive-requests"), help: "Most requests answered on one connection.")
     var keepAliveRequests: Int?
 
+    @Flag(name: .customLong("reuse-port"), help: "SO_REUSEPORT: let several ferry processes started with it listen on the same port.")
+    var reusePort = false
+
+    @Option(help: "Started as root: the user to serve as after setup (default: nobody).")
+    var user: String?
+
+    @Option(help: "Started as root: the one group kept after setup (default: nogroup).")
+    var group: String?
+
+    @Flag(help: "Started as root: also chroot every serving process to the document root.")
+    var chroot = false
+
+    @Flag(name: .customLong("allow-root"), help: "Serve as root when --user is root (refused otherwise).")
+    var allowRoot = false
+
     @Flag(name: .customLong("minimal-http10"), help: "Answer every request as HTTP/1.0 with Connection: close, one per connection.")
     var minimalHTTP10 = false
 
@@ -117,6 +136,11 @@ struct ServeCommand: ParsableCommand {
         set(\.keepAliveTimeout, keepAliveTimeout, key: "http.keepalive_timeout", flag: "--keepalive-timeout")
         set(\.keepAliveRequests, keepAliveRequests, key: "http.keepalive_requests", flag: "--keepalive-requests")
         if minimalHTTP10 { settings.minimalHTTP10 = true }
+        if reusePort { settings.reusePort = true }
+        set(\.user, user.map(Optional.some), key: "server.user", flag: "--user")
+        set(\.group, group.map(Optional.some), key: "server.group", flag: "--group")
+        if chroot { settings.chroot = true }
+        if allowRoot { settings.allowRoot = true }
         set(\.errorPages, errorPages, key: "http.error_pages", flag: "--error-pages")
         set(\.limitRate, limitRate, key: "body.limit_rate", flag: "--limit-rate")
         set(\.limitRateAfter, limitRateAfter, key: "body.limit_rate_after", flag: "--limit-rate-after")
@@ -136,6 +160,10 @@ struct ServeCommand: ParsableCommand {
         }
         do {
             try FileServer(config: settings).run()
+        } catch let error as ConfigError {
+            // A value only judged at start (an unknown user or group).
+            if let key = error.key, let flag = flagForKey[key] { fail("\(flag): \(error.problem)", code: 2) }
+            fail("\(error)", code: 2)
         } catch {
             fail("\(error)", code: (error as? FileServerError)?.exitCode ?? 1)
         }

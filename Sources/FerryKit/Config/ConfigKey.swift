@@ -101,6 +101,19 @@ extension ConfigKey {
             check: { config in rule(config[keyPath: field]) })
     }
 
+    /// A string field that may be left unset (nil); `rule` judges a value that is set.
+    static func optionalText(_ name: String, _ field: WritableKeyPath<ServerConfig, String?>,
+                             _ rule: @escaping (String) -> String?) -> ConfigKey {
+        ConfigKey(
+            name: name,
+            read: { value, config in
+                guard let text = value.string else { return wrongType("expected a string", value) }
+                config[keyPath: field] = text
+                return nil
+            },
+            check: { config in config[keyPath: field].flatMap(rule) })
+    }
+
     /// A string naming one case of `Choice`.
     static func choice<Choice: RawRepresentable & CaseIterable>(
         _ name: String, _ field: WritableKeyPath<ServerConfig, Choice>

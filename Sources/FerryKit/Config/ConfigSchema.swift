@@ -24,6 +24,11 @@ enum ConfigSchema {
             .integer("backlog", \.backlog, 1...65535),
             .integer("defer_accept", \.deferAcceptSeconds, 0...600),
             .integer("max_connections", \.maxConnections, 1...1_048_576),
+            .flag("reuse_port", \.reusePort),
+            .optionalText("user", \.user) { accountNameProblem($0, "user") },
+            .optionalText("group", \.group) { accountNameProblem($0, "group") },
+            .flag("chroot", \.chroot),
+            .flag("allow_root", \.allowRoot),
         ]),
         ConfigSection(name: "http", keys: [
             .flag("listing", \.listing),
@@ -63,6 +68,14 @@ enum ConfigSchema {
     private static func hostProblem(_ host: String) -> String? {
         let plausible = !host.isEmpty && host.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F }
         return plausible ? nil : "expected a host name or address, got \(ConfigWording.quoted(host))"
+    }
+
+    /// A user or group name is looked up when the server starts as root; here it only
+    /// has to be a plausible name: 1 to 64 printable characters, no space or colon.
+    private static func accountNameProblem(_ name: String, _ kind: String) -> String? {
+        let plausible = (1...64).contains(name.unicodeScalars.count)
+            && name.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != ":" }
+        return plausible ? nil : "expected a \(kind) name, got \(ConfigWording.quoted(name))"
     }
 
     /// The Server header value: 1 to 64 printable ASCII characters, no space at either

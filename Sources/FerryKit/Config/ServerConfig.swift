@@ -36,6 +36,17 @@ public struct ServerConfig: Equatable {
     public var deferAcceptSeconds: Int = 5
     /// [server] max_connections: connections held at once; above it a new one gets 503.
     public var maxConnections: Int = 16_384
+    /// [server] reuse_port: SO_REUSEPORT on the listeners, so several instances share a port.
+    public var reusePort: Bool = false
+    /// [server] user: who serves once a process started as root drops privileges;
+    /// nil (unset) is `defaultUser`. Ignored when not started as root.
+    public var user: String? = nil
+    /// [server] group: the one group kept after the drop; nil (unset) is `defaultGroup`.
+    public var group: String? = nil
+    /// [server] chroot: confine the serving processes to the document root (root only).
+    public var chroot: Bool = false
+    /// [server] allow_root: serve as root when `user` is root (otherwise refused).
+    public var allowRoot: Bool = false
     /// [http] listing: answer a directory without index.html with a listing.
     public var listing: Bool = true
     /// [http] precompressed: send a file's .br/.zst/.gz sidecar when the client accepts it.
@@ -83,6 +94,10 @@ public struct ServerConfig: Equatable {
     public var accessLog: AccessLogTarget = .stdout
 
     public init() {}
+
+    /// The user and group a root start drops to when none is configured.
+    public static let defaultUser = "nobody"
+    public static let defaultGroup = "nogroup"
 
     /// The default worker count: one per online CPU (an event-driven worker keeps its
     /// CPU busy by itself), at most 64 so that the defaults satisfy max_workers >= workers.

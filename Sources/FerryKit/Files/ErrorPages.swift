@@ -4,14 +4,16 @@ import Glibc
 /// sent with their status in place of Ferry's built-in page when present. Each is
 /// read when needed (an open, fstat and read), so a page edited or added is used at
 /// once; a page missing, unreadable or larger than `maximumBytes` leaves the
-/// built-in one.
-final class ErrorPages {
+/// built-in one. The directory is opened once, at start, so it stays usable after
+/// the serving processes drop privileges or chroot to the document root; threads
+/// may share it (each lookup is an openat of its own).
+public final class ErrorPages {
     static let maximumBytes = 1 << 20
 
     private let directory: Int32
 
     /// nil when the directory cannot be opened (`ferry serve` checks it at start).
-    init?(path: String) {
+    public init?(path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         directory = fd

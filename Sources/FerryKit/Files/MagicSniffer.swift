@@ -24,6 +24,7 @@ struct MagicGuess: Equatable {
 /// opened, in each worker, which then owns its cookie, its buffers and its mapping
 /// of the magic database. A failed open or load is remembered and every later
 /// call answers nil at once, so a missing database never crashes or slows a worker.
+/// A server that drops privileges preloads the database (`MagicDatabase`) first.
 ///
 /// Flags: MIME type and encoding in one pass. MAGIC_COMPRESS is deliberately not
 /// set: it makes libmagic fork decompressors.
@@ -73,7 +74,9 @@ final class MagicSniffer {
                 return nil
             }
             var bytesMax = Self.bytesMax
-            guard magic_load(cookie, nil) == 0,
+            // The databases preloaded before a privilege drop, else the files.
+            let loaded = MagicDatabase.load(into: cookie) || magic_load(cookie, nil) == 0
+            guard loaded,
                   magic_setparam(cookie, MAGIC_PARAM_BYTES_MAX, &bytesMax) == 0 else {
                 magic_close(cookie)
                 state = .unavailable

@@ -4,11 +4,13 @@ public final class HTTPFileHandler: ConnectionHandler {
     let settings: HTTPSessionSettings
     let context: HTTPWorkerContext
 
-    public init(config: ServerConfig, root: DocumentRoot, extensions: ExtensionTable, accessLog: AccessLog,
-                errorLog: @escaping (String) -> Void = { Console.error($0) }) {
+    /// `errorPages` is the `[http] error_pages` directory, opened once for every
+    /// worker (nil for none).
+    public init(config: ServerConfig, root: DocumentRoot, extensions: ExtensionTable, errorPages: ErrorPages?,
+                accessLog: AccessLog, errorLog: @escaping (String) -> Void = { Console.error($0) }) {
         settings = HTTPSessionSettings(config)
         let responder = StaticFileResponder(root: root, types: ContentTypeResolver(table: extensions),
-                                            options: ResponderOptions(config))
+                                            options: ResponderOptions(config, errorPages: errorPages))
         context = HTTPWorkerContext(responder: responder, accessLog: accessLog, errorLog: errorLog)
     }
 

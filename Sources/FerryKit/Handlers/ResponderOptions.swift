@@ -6,16 +6,17 @@ struct ResponderOptions {
     var precompressed: Bool
     /// [[headers]].
     var headerRules: [HeaderRule]
-    /// [http] error_pages: a directory path, "" for none.
-    var errorPages: String
+    /// [http] error_pages, opened once by the server (before privileges are dropped),
+    /// nil for none.
+    var errorPages: ErrorPages?
     /// [limits] max_ranges.
     var maxRanges: Int
 
-    init(_ config: ServerConfig) {
+    init(_ config: ServerConfig, errorPages: ErrorPages?) {
         listing = config.listing
         precompressed = config.precompressed
         headerRules = config.headerRules
-        errorPages = config.errorPages
+        self.errorPages = errorPages
         maxRanges = config.maxRanges
     }
 }

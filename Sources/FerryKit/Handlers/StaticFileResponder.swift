@@ -22,7 +22,7 @@ final class StaticFileResponder {
         sidecars = options.precompressed ? PrecompressedSidecars(root: root) : nil
         headerRules = options.headerRules
         maxRanges = options.maxRanges
-        errorPages = options.errorPages.isEmpty ? nil : ErrorPages(path: options.errorPages)
+        errorPages = options.errorPages
     }
 
     /// Methods Ferry knows but does not allow on files (405); any other token is 501.

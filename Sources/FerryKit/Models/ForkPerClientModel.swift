@@ -17,6 +17,7 @@ import Glibc
 /// finished and reported.
 public struct ForkPerClientModel: ServerModel {
     public static let name = "fork"
+    public static let forksWorkers = true
 
     public init() {}
 
@@ -144,6 +145,7 @@ final class ForkPerClientServer {
         listeners.forEach { close($0.fd) }
         close(reportsOut.fd)
         ForkedChild.leaveSignalsToParent(signals, parentPID: parentPID, processName: "ferry-child")
+        options.enterWorker()
         var report = ConnectionReport()
         report.add(BlockingDriver.serve(handler.makeSession(socket: connection, peer: peer), stopping: stopping.fd))
         try? reportsIn.send(record: report)

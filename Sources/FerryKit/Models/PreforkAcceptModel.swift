@@ -21,6 +21,7 @@ import Glibc
 public struct PreforkAcceptModel: ServerModel {
     public static let name = "prefork-accept"
     public static let startsPool = true
+    public static let forksWorkers = true
 
     /// What serializes the children's accept calls.
     public enum Lock: String, CaseIterable {
@@ -133,6 +134,7 @@ final class PreforkAcceptParent {
     /// Runs in the forked child and never returns.
     private func becomeChild(slot: Int) -> Never {
         ForkedChild.leaveSignalsToParent(signals, parentPID: parentPID, processName: "ferry-worker")
+        options.enterWorker()
         let handler = makeHandler()
         var backOff = AcceptBackOff()
         serving: while true {

@@ -16,6 +16,7 @@ import Glibc
 public struct PreforkPassEpollModel: ServerModel {
     public static let name = "prefork-pass-epoll"
     public static let startsPool = true
+    public static let forksWorkers = true
 
     public init() {}
 
@@ -80,6 +81,7 @@ final class PreforkPassEpollParent {
         // and it exits within the drain timeout. A signal would cut those downloads.
         pool = WorkerPool(epoll: epoll, signals: signals, tokenBase: Token.workerBase,
                           parentOnly: listeners.map(\.fd), parentDeathSignal: nil, log: options.log) { _, channel in
+            options.enterWorker()
             do {
                 let loop = try EventLoop(backend: EpollBackend(), source: .channel(channel), handler: makeHandler(),
                                          options: options)

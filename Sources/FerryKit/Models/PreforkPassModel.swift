@@ -14,6 +14,7 @@ import Glibc
 public struct PreforkPassModel: ServerModel {
     public static let name = "prefork-pass"
     public static let startsPool = true
+    public static let forksWorkers = true
 
     public init() {}
 
@@ -68,7 +69,8 @@ final class PreforkPassParent {
         try epoll.add(signals.fd, events: .epollIn, token: Token.signals)
         pool = WorkerPool(epoll: epoll, signals: signals, tokenBase: Token.workerBase,
                           parentOnly: listeners.map(\.fd), log: options.log) { _, channel in
-            Self.serveHandoffs(on: channel, handler: makeHandler(), stopping: stopping)
+            options.enterWorker()
+            return Self.serveHandoffs(on: channel, handler: makeHandler(), stopping: stopping)
         }
     }
 

@@ -40,6 +40,11 @@ public struct ModelOptions {
     public var drainTimeout = 30.0
     /// Where lifecycle messages go (worker replaced, draining, ...).
     public var log: (String) -> Void = { Console.error($0) }
+    /// Runs in every forked process that serves (a worker, or fork's child per
+    /// connection) right after fork, before it makes its handler or touches a
+    /// connection: the file server drops privileges here. It exits the process
+    /// itself when it fails. Models that do not fork never call it.
+    public var enterWorker: () -> Void = {}
 
     public init() {}
 }
@@ -53,6 +58,10 @@ public protocol ServerModel {
     /// Whether `ModelOptions.workers` starts a pool of processes or threads up front.
     static var startsPool: Bool { get }
 
+    /// Whether connections are served in forked processes (which call
+    /// `ModelOptions.enterWorker`) rather than in the process that called `run`.
+    static var forksWorkers: Bool { get }
+
     /// Serves connections from `listeners` until SIGINT or SIGTERM, then lets the
     /// connections in flight finish (bounded by `drainTimeout`) and returns what each
     /// worker did.
@@ -61,4 +70,5 @@ public protocol ServerModel {
 
 public extension ServerModel {
     static var startsPool: Bool { false }
+    static var forksWorkers: Bool { false }
 }

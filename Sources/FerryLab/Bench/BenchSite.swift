@@ -13,6 +13,8 @@ struct BenchSite {
         var template = Array("/tmp/ferry-design-bench-XXXXXX".utf8CString)
         guard let directory = mkdtemp(&template) else { throw SystemError("mkdtemp") }
         root = String(cString: directory)
+        // mkdtemp makes it 0700; a server started as root serves it as nobody.
+        chmod(root, 0o755)
         config = root + ".toml"
         path = "/file-\(fileSize).bin"
         try Self.write(root + path, [UInt8](repeating: UInt8(ascii: "x"), count: fileSize))

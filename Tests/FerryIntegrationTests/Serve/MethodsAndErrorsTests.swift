@@ -176,7 +176,10 @@ struct MethodsAndErrorsTests {
     /// free descriptor, the connection still arrives, but opening the file fails with
     /// EMFILE, which is neither "not found" nor "forbidden".
     @Test func outOfDescriptorsIs500() throws {
-        let server = try FerryServer(["--workers", "1", "--max-workers", "1", Fixture.scratch.root])
+        // prlimit on another user's process needs CAP_SYS_RESOURCE, which containers
+        // lack: started as root, the worker stays root so that the test may lower its limit.
+        let sameUser = getuid() == 0 ? ["--allow-root", "--user", "root"] : []
+        let server = try FerryServer(["--workers", "1", "--max-workers", "1"] + sameUser + [Fixture.scratch.root])
         defer { server.stop() }
         let worker = try #require(server.workers(atLeast: 1).first)
         // One answered request first: the worker has then opened everything it keeps

@@ -77,6 +77,20 @@ import Testing
         #expect(try loadTestConfig("[server]\nroot = \"/abs/../x\"").root == "/abs/../x")
     }
 
+    @Test func privilegeAndPortSharingKeys() throws {
+        let defaults = try loadTestConfig("")
+        #expect(defaults.user == nil && defaults.group == nil)
+        #expect(!defaults.chroot && !defaults.allowRoot && !defaults.reusePort)
+        let set = try loadTestConfig("[server]\nuser = \"www-data\"\ngroup = \"www-data\"\nchroot = true\n"
+                                     + "allow_root = true\nreuse_port = true")
+        #expect(set.user == "www-data" && set.group == "www-data")
+        #expect(set.chroot && set.allowRoot && set.reusePort)
+        #expect(configProblem("[server]\nuser = \"\"") == "conf/ferry.toml: [server] user: expected a user name, got \"\"")
+        #expect(configProblem("[server]\ngroup = \"a b\"") == "conf/ferry.toml: [server] group: expected a group name, got \"a b\"")
+        #expect(configProblem("[server]\nuser = 65534") == "conf/ferry.toml: [server] user: expected a string, got an integer")
+        #expect(configProblem("[server]\nchroot = \"yes\"") == "conf/ferry.toml: [server] chroot: expected true or false, got a string")
+    }
+
     @Test func timeoutsAcceptIntegersAndFloats() throws {
         #expect(try loadTestConfig("[limits]\nsend_timeout = 5").sendTimeout == 5)
         #expect(try loadTestConfig("[limits]\nsend_timeout = 5.5").sendTimeout == 5.5)
@@ -141,7 +155,7 @@ import Testing
             ("[log]\naccess = false",
              "conf/ferry.toml: [log] access: expected \"stdout\", \"off\" or a file path, got a boolean"),
             ("[server.tls]\ncert = \"x\"",
-             "conf/ferry.toml: [server] tls: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections)"),
+             "conf/ferry.toml: [server] tls: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, reuse_port, user, group, chroot, allow_root)"),
             ("server = 1",
              "conf/ferry.toml: [server]: expected a table, got an integer"),
             ("[[log]]\naccess = \"off\"",
@@ -177,7 +191,7 @@ import Testing
 
     @Test func unknownSectionsAndKeysListTheKnownOnes() {
         #expect(configProblem("[server]\nprot = 80")
-            == "conf/ferry.toml: [server] prot: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections)")
+            == "conf/ferry.toml: [server] prot: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, reuse_port, user, group, chroot, allow_root)")
         #expect(configProblem("[bodyy]\nmode = \"copy\"")
             == "conf/ferry.toml: [bodyy]: unknown section (known: server, http, body, limits, log)")
         #expect(configProblem("port = 80")
