@@ -150,6 +150,12 @@ int ferry_set_parent_death_signal(int sig) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0);
 }
 
+int ferry_get_parent_death_signal(void) {
+    int sig = 0;
+    if (prctl(PR_GET_PDEATHSIG, (unsigned long)&sig, 0, 0, 0) != 0) return -1;
+    return sig;
+}
+
 int ferry_set_process_name(const char *name) {
     return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
 }

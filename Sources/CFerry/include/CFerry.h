@@ -81,6 +81,8 @@ int ferry_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
 
 /// prctl(PR_SET_PDEATHSIG, sig): the kernel sends `sig` when the parent dies.
 int ferry_set_parent_death_signal(int sig);
+/// prctl(PR_GET_PDEATHSIG): the signal set, 0 for none, -1 on error.
+int ferry_get_parent_death_signal(void);
 
 /// prctl(PR_SET_NAME, name): the name `ps` and `top` show (15 bytes at most).
 int ferry_set_process_name(const char *name);

@@ -52,6 +52,9 @@ final class PreforkPassEpollParent {
     private let pool: WorkerPool
     /// Accepted in this wakeup and not yet passed, per worker slot.
     private var pending: [[PassedConnection]] = []
+    /// Accepted while no worker was alive (every one died at once, and SIGCHLD has
+    /// not replaced them yet): passed as soon as one is, not refused.
+    private var awaitingWorker: [PassedConnection] = []
     /// Listeners that may still have connections queued: accepting backed off, or
     /// stopped at `burstLimit` (their edge-triggered registration will not report
     /// those again).
@@ -80,8 +83,12 @@ final class PreforkPassEpollParent {
         epoll = try Epoll()
         signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD] + OperatorSignals.all)
         try epoll.add(signals.fd, events: .epollIn, token: Token.signals)
+        // No parent-death signal: a worker learns that the parent died (SIGKILL
+        // included) from end of stream on its channel, exactly as it learns of a
+        // shutdown, and drains: downloads in flight finish, idle connections close,
+        // and it exits within the drain timeout. A signal would cut those downloads.
         pool = WorkerPool(epoll: epoll, signals: signals, tokenBase: Token.workerBase,
-                          parentOnly: listeners.map(\.fd), log: options.log,
+                          parentOnly: listeners.map(\.fd), parentDeathSignal: nil, log: options.log,
                           work: Self.work(makeHandler: makeHandler, options: options))
     }
 
@@ -109,7 +116,8 @@ final class PreforkPassEpollParent {
             try epoll.add(listener.fd, events: .epollIn | .epollEdgeTriggered, token: Token.listenerBase | UInt64(index))
         }
         while !(drain.isDraining && !pool.anyAlive) {
-            let moreWaiting = !backlogWaiting.isEmpty && !backOff.isPaused && !drain.isDraining
+            // With no live worker the backlog waits for SIGCHLD's replacement, not in a spin.
+            let moreWaiting = !backlogWaiting.isEmpty && !backOff.isPaused && !drain.isDraining && hasLiveWorker
             let killTime = drain.isDraining ? drain.deadline + Self.killGrace.nanoseconds : 0
             let wakeUp: UInt64 = [killTime, backOff.resumeTime].filter { $0 != 0 }.min() ?? 0
             let timeout = moreWaiting ? 0 : pollTimeout(until: wakeUp)
@@ -128,6 +136,9 @@ final class PreforkPassEpollParent {
         return pool.tallies
     }
 
+    /// Whether a worker of the current generation can take connections.
+    private var hasLiveWorker: Bool { pool.current.contains { $0.alive } }
+
     /// Connections passed to live workers and not reported closed.
     private var liveConnections: Int {
         pool.workers.reduce(0) { $0 + ($1.alive ? $1.live : 0) }
@@ -143,13 +154,20 @@ final class PreforkPassEpollParent {
         guard !backOff.isPaused else { return }
         var accepted = 0
         var live = liveConnections
-        accepting: while accepted < burstLimit {
+        // No live worker: the connections stay in the kernel's backlog until SIGCHLD
+        // replaces one (a 503 would turn a moment's gap into failed requests).
+        accepting: while accepted < burstLimit && hasLiveWorker {
             switch listeners[index].acceptConnection() {
             case .connection(let fd, let peer):
                 accepted += 1
                 backOff.accepted(log: options.log)
-                guard live < options.maxConnections, let worker = leastBusyWorker() else {
+                guard live < options.maxConnections else {
                     refuse(fd)
+                    continue
+                }
+                guard let worker = leastBusyWorker() else {
+                    // The last live worker died while passing this wakeup's connections.
+                    awaitingWorker.append(PassedConnection(fd: fd, peer: peer))
                     continue
                 }
                 noteOverload(false)
@@ -204,11 +222,16 @@ final class PreforkPassEpollParent {
         } catch {
             options.log("ferry: cannot pass \(batch.count) connection(s) to worker \(worker.slot): \(error)")
             worker.alive = false
+            // The batch is no longer the dead worker's: another takes it, or it waits
+            // for a replacement when every worker died at once.
+            worker.live = max(0, worker.live - batch.count)
             for connection in batch {
                 if let other = leastBusyWorker(), (try? other.channel.send(connections: [connection][...])) != nil {
                     other.live += 1
+                    close(connection.fd)
+                } else {
+                    awaitingWorker.append(connection)
                 }
-                close(connection.fd)
             }
             return
         }
@@ -250,7 +273,9 @@ final class PreforkPassEpollParent {
     private func handleSignals() {
         for signal in signals.drain() {
             switch signal {
-            case SIGCHLD: pool.reap(replacing: !drain.isDraining)
+            case SIGCHLD:
+                pool.reap(replacing: !drain.isDraining)
+                passAwaiting()
             case SIGHUP: reload()
             case SIGUSR1: reopenAccessLog()
             default: beginShutdown(signal)
@@ -315,6 +340,24 @@ final class PreforkPassEpollParent {
         if failed > 0 { options.log("ferry: SIGUSR1: \(failed) worker(s) could not be given the reopened access log") }
     }
 
+    /// Hands the connections that waited for a worker to the live ones; at shutdown
+    /// with none alive they are closed.
+    private func passAwaiting() {
+        guard !awaitingWorker.isEmpty else { return }
+        let waiting = awaitingWorker
+        awaitingWorker = []
+        for connection in waiting {
+            guard let worker = leastBusyWorker() else {
+                if drain.isDraining { close(connection.fd) } else { awaitingWorker.append(connection) }
+                continue
+            }
+            worker.live += 1
+            pending[worker.slot].append(connection)
+            if pending[worker.slot].count == DescriptorChannel.maxConnectionsPerMessage { pass(to: worker) }
+        }
+        passAll()
+    }
+
     private func beginShutdown(_ signal: Int32) {
         guard drain.begin(on: signal, letting: "responses in flight (idle connections close now)",
                           timeout: options.drainTimeout, log: options.log) else { return }
@@ -323,6 +366,7 @@ final class PreforkPassEpollParent {
             close($0.fd)
         }
         backlogWaiting.removeAll()
+        passAwaiting()
         // End of stream on each channel: every worker closes its idle connections and
         // exits once the others are done.
         pool.stopPassing()

@@ -23,8 +23,8 @@ public struct PrivilegeDrop: Equatable {
 
     /// The process that planned the drop: the parent of forked workers. Changing
     /// credentials clears a process's parent-death signal (the kernel's
-    /// commit_creds), so a worker sets it again after the drop and checks the parent
-    /// is still this one.
+    /// commit_creds), so a worker sets the one it had again after the drop (if any)
+    /// and checks the parent is still this one.
     let plannerPID: pid_t
 
     /// The drop `config` asks for, or nil when there is none to make: Ferry was not
@@ -61,11 +61,14 @@ public struct PrivilegeDrop: Equatable {
     /// Drops in a freshly forked worker; on any failure the worker writes one line and
     /// exits (status 1), before it has served anything.
     public func applyInWorker() {
+        // Changing the user clears the parent-death signal: keep the one the model set
+        // (none for event-driven workers, which drain on their channel's end of stream).
+        let deathSignal = ferry_get_parent_death_signal()
         if let problem = apply() {
             Console.error("ferry: worker \(getpid()): cannot drop privileges: \(problem)")
             _exit(1)
         }
-        ferry_set_parent_death_signal(SIGKILL)
+        if deathSignal > 0 { ferry_set_parent_death_signal(deathSignal) }
         if getppid() != plannerPID { _exit(0) }
     }
 

@@ -223,7 +223,8 @@ struct ProcessTests {
         #expect(perWorker == 4, "\(workerLines)")
     }
 
-    /// Workers do not outlive a parent killed with SIGKILL (parent-death signal).
+    /// Idle workers do not outlive a parent killed with SIGKILL: end of stream on their
+    /// channels ends them (FaultTests has the busy case).
     @Test func workersExitWhenTheParentDies() throws {
         let server = try FerryServer(["--workers", "3", Fixture.scratch.root])
         let workers = server.workers(atLeast: 3)

@@ -85,6 +85,13 @@ final class EventLoop<Backend: ReadinessBackend> {
     private var backOff = AcceptBackOff()
 
     private var channel: DescriptorChannel?
+    /// The process that passes connections down the channel: another parent at the
+    /// end of the drain means it died rather than began a shutdown (checked then, not
+    /// at end of stream: a dying process closes its descriptors before its children
+    /// are given to a new parent).
+    private let parentPID = getppid()
+    /// Sessions that were answering a request when the drain began.
+    private var inFlightAtDrain = 0
     /// Connections closed since the last report to the parent.
     private var unreported = ConnectionReport()
 
@@ -158,6 +165,10 @@ final class EventLoop<Backend: ReadinessBackend> {
             options.log("ferry: \(sessions.count) connection(s) still busy after the drain timeout; closing them")
             for fd in Array(sessions.keys) { end(fd) }
             reportClosed()
+        }
+        if channel != nil && inFlightAtDrain > 0 && getppid() != parentPID {
+            options.log("ferry: worker \(getpid()): the parent died; finished the "
+                        + ShutdownNotice.count(inFlightAtDrain, "response", "responses") + " in flight, exiting")
         }
         return [tally]
     }
@@ -378,13 +389,15 @@ final class EventLoop<Backend: ReadinessBackend> {
         }
     }
 
-    /// The parent closed the channel (or it failed): take no more connections, let
-    /// the sessions in flight finish. The parent logs the shutdown.
+    /// The parent closed the channel, died, or the channel failed: take no more
+    /// connections, let the sessions in flight finish. The parent logs a shutdown it
+    /// began; the worker says, as it exits, when the parent died.
     private func beginDrain(because problem: String?) {
         guard let channel, !drain.isDraining else { return }
         if let problem { options.log("ferry: \(Backend.name): \(problem); finishing the connections held") }
         drain.begin(timeout: options.drainTimeout)
         backend.forget(channel.fd)
+        inFlightAtDrain = sessions.count
         guard retiring else {
             closeIdleSessions()
             return

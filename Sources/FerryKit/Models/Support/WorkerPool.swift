@@ -36,6 +36,9 @@ final class WorkerPool {
     /// Descriptors only the parent may hold (the listeners): closed in each worker.
     private let parentOnly: [Int32]
     private let log: (String) -> Void
+    /// What a worker gets when the parent dies (`PR_SET_PDEATHSIG`), or nil for workers
+    /// that learn it from end of stream on their channel and drain.
+    private let parentDeathSignal: Int32?
     /// The worker process's life: its slot and its end of the channel. Never returns.
     /// A reload replaces it before starting the new generation.
     var work: (Int, DescriptorChannel) -> Never
@@ -47,8 +50,10 @@ final class WorkerPool {
     private(set) var current: [Worker] = []
 
     init(epoll: Epoll, signals: SignalDescriptor, tokenBase: UInt64, parentOnly: [Int32],
-         log: @escaping (String) -> Void, work: @escaping (Int, DescriptorChannel) -> Never) {
+         parentDeathSignal: Int32? = SIGKILL, log: @escaping (String) -> Void,
+         work: @escaping (Int, DescriptorChannel) -> Never) {
         self.epoll = epoll
+        self.parentDeathSignal = parentDeathSignal
         self.signals = signals
         self.tokenBase = tokenBase
         self.parentOnly = parentOnly
@@ -210,13 +215,16 @@ final class WorkerPool {
     /// Runs in the forked child.
     private func becomeWorker(slot: Int, channel: DescriptorChannel) -> Never {
         // Nothing of the parent's may stay open here: above all not the listeners
-        // (only the parent accepts) and not the other workers' channels.
+        // (only the parent accepts) and not the other workers' channels: a live one's
+        // copy here would keep that worker from reading end of stream when the parent
+        // dies; a dead one's, not reaped yet, would leak.
         parentOnly.forEach { close($0) }
         close(epoll.fd)
-        for other in workers where other.alive { close(other.channel.fd) }
+        for other in workers where other.channel.fd >= 0 { close(other.channel.fd) }
         // The parent coordinates shutdown: a Ctrl-C reaching the whole process group
         // must not cut a download short.
-        ForkedChild.leaveSignalsToParent(signals, parentPID: parentPID, processName: "ferry-worker")
+        ForkedChild.leaveSignalsToParent(signals, parentPID: parentPID, processName: "ferry-worker",
+                                         deathSignal: parentDeathSignal)
         work(slot, channel)
     }
 }
