@@ -108,14 +108,14 @@ final class WorkerPool {
             let worker = workers[child.slot]
             let wasRetiring = worker.retiring
             let lost = retire(worker)
+            let held = lost > 0 ? " (\(ShutdownNotice.count(lost, "connection", "connections")) lost)" : ""
             if wasRetiring {
                 if child.status != 0 {
-                    log("ferry: retired worker \(child.slot) (pid \(child.pid)) \(describeExit(child.status))")
+                    log("ferry: retired worker \(child.slot) (pid \(child.pid)) \(describeExit(child.status))\(held)")
                 }
                 continue
             }
             guard replacing else { continue }
-            let held = lost > 0 ? " (\(ShutdownNotice.count(lost, "connection", "connections")) lost)" : ""
             log("ferry: worker \(child.slot) (pid \(child.pid)) \(describeExit(child.status))\(held); starting a new one")
             do {
                 try start(worker)
