@@ -304,17 +304,9 @@ final class PreforkPassEpollParent {
     /// load or its workers cannot start.
     private func reload() {
         guard !drain.isDraining else { return }
-        guard let rebuild = options.reload else {
-            options.log("ferry: SIGHUP: this server has no configuration to reload")
-            return
-        }
-        guard let reloaded = rebuild() else { return }
+        guard let reloaded = options.reloaded() else { return }
+        let next = reloaded.options
         let previousWork = pool.work
-        var next = reloaded.options
-        next.reload = options.reload
-        next.log = options.log
-        // The privilege drop is the running server's (user, group and chroot need a restart).
-        next.enterWorker = options.enterWorker
         pool.work = Self.work(makeHandler: reloaded.makeHandler, options: next)
         let old = pool.serving
         do {

@@ -247,16 +247,8 @@ final class PreforkPassParent {
     /// the configuration does not load or its workers cannot start.
     private func reload() {
         guard !drain.isDraining else { return }
-        guard let rebuild = options.reload else {
-            options.log("ferry: SIGHUP: this server has no configuration to reload")
-            return
-        }
-        guard let reloaded = rebuild() else { return }
-        var next = reloaded.options
-        next.reload = options.reload
-        next.log = options.log
-        // The privilege drop is the running server's (user, group and chroot need a restart).
-        next.enterWorker = options.enterWorker
+        guard let reloaded = options.reloaded() else { return }
+        let next = reloaded.options
         let beacon: ShutdownBeacon
         do {
             beacon = try ShutdownBeacon()

@@ -54,6 +54,22 @@ public struct ModelOptions {
     public var reload: (() -> Reloaded?)?
 
     public init() {}
+
+    /// SIGHUP's first step in a pool model: the new configuration, with its options
+    /// carrying over what a reload keeps (the reload itself, the log, and the
+    /// privilege drop: user, group and chroot need a restart). nil, said in one line,
+    /// when there is nothing to reload or the new configuration failed.
+    func reloaded() -> Reloaded? {
+        guard let rebuild = reload else {
+            log("ferry: SIGHUP: this server has no configuration to reload")
+            return nil
+        }
+        guard var reloaded = rebuild() else { return nil }
+        reloaded.options.reload = reload
+        reloaded.options.log = log
+        reloaded.options.enterWorker = enterWorker
+        return reloaded
+    }
 }
 
 /// A configuration rebuilt on SIGHUP, ready for new workers.

@@ -305,15 +305,7 @@ final class EventLoop<Backend: ReadinessBackend> {
 
     /// Advances every sleeping session whose wake time has come; finds the next one.
     private func wakeSessions(now: UInt64) {
-        var due: [Int32] = []
-        var earliest: UInt64 = 0
-        for (fd, time) in sleeping {
-            if time <= now {
-                due.append(fd)
-            } else if earliest == 0 || time < earliest {
-                earliest = time
-            }
-        }
+        let (due, earliest) = Self.split(sleeping.lazy.map { ($0.key, $0.value) }, at: now)
         earliestWake = earliest
         for fd in due {
             sleeping[fd] = nil
@@ -331,22 +323,27 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// has passed, not on every iteration: fine up to several thousand sessions; a
     /// heap or timer wheel would be the next step beyond that.
     private func expireSessions(now: UInt64) {
-        var earliest: UInt64 = 0
-        var expired: [Int32] = []
-        for (fd, entry) in sessions {
-            let deadline = entry.session.deadline
-            if deadline == 0 { continue }
-            if deadline <= now {
-                expired.append(fd)
-            } else if earliest == 0 || deadline < earliest {
-                earliest = deadline
-            }
-        }
+        let (expired, earliest) = Self.split(sessions.lazy.map { ($0.key, $0.value.session.deadline) }, at: now)
         earliestDeadline = earliest
         for fd in expired {
             sessions[fd]?.session.expire()
             end(fd)
         }
+    }
+
+    /// The descriptors whose time has come by `now`, and the earliest time among the
+    /// others (0: none). A time of 0 is no time at all.
+    private static func split(_ times: some Sequence<(Int32, UInt64)>, at now: UInt64) -> (due: [Int32], earliest: UInt64) {
+        var due: [Int32] = []
+        var earliest: UInt64 = 0
+        for (fd, time) in times where time != 0 {
+            if time <= now {
+                due.append(fd)
+            } else if earliest == 0 || time < earliest {
+                earliest = time
+            }
+        }
+        return (due, earliest)
     }
 
     /// Ends a watched session: forget, close, count.
