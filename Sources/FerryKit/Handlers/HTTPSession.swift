@@ -32,6 +32,11 @@ final class HTTPSession: Session {
     private(set) var summary = SessionSummary()
     /// Shutdown began: answer what is in flight, then close.
     private var draining = false
+    /// A reload retired this worker while a response announced as persistent was in
+    /// flight: the client may send its next request as soon as it has read this one,
+    /// so that request is answered too (the last, with `Connection: close`) if it
+    /// begins within `Drain.retireIdleGrace`.
+    private var oneMoreAfterThis = false
 
     // Reading
     /// Bytes received and not yet consumed: the head being read, then whatever
@@ -122,7 +127,8 @@ final class HTTPSession: Session {
     }
 
     func drain() -> Bool {
-        draining = true
+        // A retirement promised this connection one more request; the promise holds.
+        if !oneMoreAfterThis { draining = true }
         // A request that has arrived but is not read yet is answered, not cut off.
         guard phase == .readingHead && input.isEmpty && SocketOptions.unreadByteCount(socket) == 0 else { return false }
         finish()
@@ -130,7 +136,7 @@ final class HTTPSession: Session {
     }
 
     func answerOneMore() {
-        draining = true
+        if phase == .sending && persistent && !draining { oneMoreAfterThis = true } else { draining = true }
     }
 
     // MARK: reading a head
@@ -338,6 +344,12 @@ final class HTTPSession: Session {
         response = nil
         if persistent && !draining {
             awaitNextRequest()
+            if oneMoreAfterThis {
+                oneMoreAfterThis = false
+                draining = true
+                // The promised last request has the retirement's grace to begin, not the keep-alive timeout.
+                if idle { deadline = min(deadline, monotonicNanoseconds() + Drain.retireIdleGrace.nanoseconds) }
+            }
             // Nothing pipelined: the next request has yet to come, so wait for it
             // rather than try a read that would only say EAGAIN.
             return input.isEmpty ? .readable : nil
