@@ -49,17 +49,19 @@ public struct FieldValue: Equatable, Hashable, Sendable, CustomStringConvertible
     /// otherwise application/octet-stream, which makes a browser download rather than
     /// render something Ferry could not name.
     public static func mediaType(_ text: String) -> FieldValue {
-        let bytes = Array(text.utf8)
-        return isMediaType(bytes) && isValid(bytes) ? FieldValue(checked: text) : octetStream
+        // Checked in place (once per response): no copy of the bytes.
+        var text = text
+        let valid = text.withUTF8 { isMediaType($0) && isValid($0) }
+        return valid ? FieldValue(checked: text) : octetStream
     }
 
     public static let octetStream = FieldValue(checked: "application/octet-stream")
 
     // MARK: checks
 
-    static func isValid<Bytes: Collection>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
+    static func isValid<Bytes: BidirectionalCollection>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
         guard bytes.allSatisfy(isAllowed) else { return false }
-        guard let first = bytes.first, let last = bytes.reversed().first else { return true }
+        guard let first = bytes.first, let last = bytes.last else { return true }
         return !ASCII.isWhitespace(first) && !ASCII.isWhitespace(last)
     }
 
@@ -71,7 +73,8 @@ public struct FieldValue: Equatable, Hashable, Sendable, CustomStringConvertible
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     /// RFC 9110 §8.3.1: `token "/" token *( OWS ";" OWS [ token "=" ( token / quoted-string ) ] )`.
-    static func isMediaType(_ bytes: [UInt8]) -> Bool {
+    static func isMediaType<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> Bool
+    where Bytes.Element == UInt8, Bytes.Index == Int {
         var index = 0
         func token() -> Bool {
             let start = index

@@ -178,7 +178,8 @@ final class StaticFileResponder {
                          extra: [("Content-Range", "bytes */\(info.size)")] + vary, forHead: isHead)
         }
 
-        let fileName = name.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? []
+        // The last segment, without splitting the whole path into pieces per request.
+        let fileName = name.lastIndex(of: UInt8(ascii: "/")).map { Array(name[(name.index(after: $0))...]) } ?? name
         // A type from mime.types or libmagic that is not a media type becomes octet-stream.
         let contentType = FieldValue.mediaType(types.contentType(fileName: fileName, fd: opened.fd, info: opened.info))
         var head: ResponseHead
