@@ -12,6 +12,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 
 ssize_t ferry_send_fds(int channel, const int *fds, int count, const void *data, size_t len) {
     struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
@@ -172,4 +173,10 @@ int ferry_dup_onto(int source, int target) {
         fd = dup3(source, target, O_CLOEXEC);
     } while (fd < 0 && errno == EINTR);
     return fd;
+}
+
+long long ferry_filesystem_type(const char *path) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    return (long long)info.f_type;
 }

@@ -75,6 +75,10 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .customLong("no-precompressed"), help: "Never send a file's .br, .zst or .gz sidecar in its place.")
     var noPrecompressed = false
 
+    @Flag(name: .customLong("no-file-cache"),
+          help: "Open and stat every file on every request instead of keeping recently served ones open.")
+    var noFileCache = false
+
     @Option(name: .customLong("error-pages"), help: "Directory of 404.html, 403.html, ... sent in place of the built-in error pages.")
     var errorPages: String?
 
@@ -171,6 +175,7 @@ struct ServeCommand: ParsableCommand {
         if noCork { settings.cork = false }
         if noListing { settings.listing = false }
         if noPrecompressed { settings.precompressed = false }
+        if noFileCache { settings.fileCache = false }
         set(\.maxConnections, maxConnections, key: "server.max_connections", flag: "--max-connections")
         set(\.keepAliveTimeout, keepAliveTimeout, key: "http.keepalive_timeout", flag: "--keepalive-timeout")
         set(\.keepAliveRequests, keepAliveRequests, key: "http.keepalive_requests", flag: "--keepalive-requests")

@@ -77,6 +77,10 @@ int ferry_fd_setsize(void);
 /// ENOSYS where the kernel lacks it.
 int ferry_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve);
 
+/// statfs(2)'s f_type of the file system holding `path` (its magic number), or -1
+/// with errno set.
+long long ferry_filesystem_type(const char *path);
+
 // MARK: processes
 
 /// prctl(PR_SET_PDEATHSIG, sig): the kernel sends `sig` when the parent dies.

@@ -48,6 +48,11 @@ enum ConfigSchema {
             .integer("limit_rate", \.limitRate, 0...Int(Int32.max)),
             .integer("limit_rate_after", \.limitRateAfter, 0...Int.max),
         ]),
+        ConfigSection(name: "cache", keys: [
+            .flag("enabled", \.fileCache),
+            .integer("open_files", \.openFiles, 1...1_048_576),
+            .seconds("inactive", \.fileCacheInactive, greaterThan: 0, atMost: 86400),
+        ]),
         ConfigSection(name: "limits", keys: [
             .integer("request_line", \.requestLineBytes, 256...1_048_576),
             .integer("header_bytes", \.headerBytes, 1024...1_048_576),

@@ -79,6 +79,12 @@ public struct ServerConfig: Equatable {
     public var limitRate: Int = 0
     /// [body] limit_rate_after: file body bytes sent at full speed before the limit.
     public var limitRateAfter: Int = 0
+    /// [cache] enabled: each worker keeps recently served files open, never stale.
+    public var fileCache: Bool = true
+    /// [cache] open_files: most descriptors each worker's open-file cache holds.
+    public var openFiles: Int = 1024
+    /// [cache] inactive: seconds an unused file stays in the cache.
+    public var fileCacheInactive: Double = 60
     /// [limits] request_line: longest request line in bytes.
     public var requestLineBytes: Int = 8192
     /// [limits] header_bytes: longest request head in bytes.

@@ -100,11 +100,15 @@ public final class DocumentRoot {
     /// Opens `relative` (decoded, normalized bytes like "docs/a b.txt", [] for the
     /// root itself) beneath the root. Only regular files and directories are
     /// returned; FIFOs, sockets and devices are `.forbidden`.
-    public func open(_ relative: [UInt8]) -> Result<OpenedFile, OpenFailure> {
+    ///
+    /// `followSymlinks: false` refuses a path that leads through any symbolic link
+    /// (ELOOP, `.forbidden`): the open-file cache keeps only paths whose every
+    /// component it can watch. It needs openat2; the fallback always follows them.
+    public func open(_ relative: [UInt8], followSymlinks: Bool = true) -> Result<OpenedFile, OpenFailure> {
         // A NUL would cut the C string short and open a different name.
         guard !relative.contains(0) else { return .failure(.notFound) }
 
-        let fd = usesOpenat2 ? openBeneath(relative) : openResolved(relative)
+        let fd = usesOpenat2 ? openBeneath(relative, followSymlinks: followSymlinks) : openResolved(relative)
         guard fd >= 0 else { return .failure(Self.failure(errno: errno)) }
 
         var status = stat()
@@ -126,9 +130,9 @@ public final class DocumentRoot {
     /// The kernel resolves the path and fails with EXDEV on any escape: `..` above
     /// the root, an absolute path, or a symlink leading out. Magic links under /proc
     /// are refused too.
-    private func openBeneath(_ relative: [UInt8]) -> Int32 {
+    private func openBeneath(_ relative: [UInt8], followSymlinks: Bool) -> Int32 {
         let path = Self.cString(relative.isEmpty ? Array(".".utf8) : relative)
-        let resolve = UInt64(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+        let resolve = UInt64(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (followSymlinks ? 0 : RESOLVE_NO_SYMLINKS))
         return ferry_openat2(self.fd, path, UInt64(Self.openFlags), resolve)
     }
 

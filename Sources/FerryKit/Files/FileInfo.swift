@@ -37,6 +37,11 @@ public struct FileInfo: Equatable {
                   modifiedNanoseconds: Int64(status.st_mtim.tv_nsec))
     }
 
+    /// Whether this file's mtime is earlier than `other`'s (seconds, then nanoseconds).
+    public func isModified(before other: FileInfo) -> Bool {
+        (modifiedSeconds, modifiedNanoseconds) < (other.modifiedSeconds, other.modifiedNanoseconds)
+    }
+
     /// `fstat(2)` of an open descriptor.
     public static func of(_ fd: Int32) throws -> FileInfo {
         var status = stat()

@@ -48,4 +48,17 @@ package enum ASCII {
         }
         return bytes[first...last]
     }
+
+    /// Whether `bytes` are exactly `text`'s UTF-8 (case-sensitive).
+    static func equals<Bytes: Collection>(_ bytes: Bytes, _ text: StaticString) -> Bool where Bytes.Element == UInt8 {
+        text.withUTF8Buffer { bytes.elementsEqual($0) }
+    }
+
+    /// Whether `bytes` are `lowercase` ignoring the case of ASCII letters in `bytes`.
+    static func equalsIgnoringCase<Bytes: Collection>(_ bytes: Bytes, _ lowercase: StaticString) -> Bool
+    where Bytes.Element == UInt8 {
+        lowercase.withUTF8Buffer { expected in
+            bytes.count == expected.count && zip(bytes, expected).allSatisfy { lowercased($0) == $1 }
+        }
+    }
 }

@@ -43,7 +43,12 @@ public enum ByteRange {
     ///   - length: the representation's length, not negative.
     ///   - maxRanges: most range-specs served; more gives `.full`.
     public static func evaluate(_ field: String?, length: Int64, maxRanges: Int = defaultMaxRanges) -> RangeDecision {
-        guard let field, let specs = parse(Array(field.utf8)) else { return .full }
+        evaluate(field.map { Array($0.utf8) }, length: length, maxRanges: maxRanges)
+    }
+
+    /// `evaluate` of a field value's bytes.
+    static func evaluate(_ field: [UInt8]?, length: Int64, maxRanges: Int) -> RangeDecision {
+        guard let field, let specs = parse(field) else { return .full }
         guard specs.count <= maxRanges else { return .full }
         var spans: [ByteSpan] = []
         var requested: Int64 = 0

@@ -23,27 +23,66 @@ public enum ContentCoding: String, CaseIterable, Sendable {
     }
 }
 
+/// A set of content codings, as bits: no allocation.
+public struct ContentCodingSet: Equatable, Sendable {
+    private var bits: UInt8 = 0
+
+    public init() {}
+
+    public init(_ codings: [ContentCoding]) {
+        for coding in codings { insert(coding) }
+    }
+
+    public mutating func insert(_ coding: ContentCoding) {
+        bits |= Self.bit(coding)
+    }
+
+    public func contains(_ coding: ContentCoding) -> Bool {
+        bits & Self.bit(coding) != 0
+    }
+
+    public var isEmpty: Bool { bits == 0 }
+
+    private static func bit(_ coding: ContentCoding) -> UInt8 {
+        switch coding {
+        case .br: return 1
+        case .zstd: return 2
+        case .gzip: return 4
+        }
+    }
+}
+
 /// Content negotiation on Accept-Encoding (RFC 9110 §12.5.3) among the codings a file
 /// has sidecars for.
 public enum AcceptEncoding {
-    /// The codings of `available` the field allows, best first: by weight, then by
-    /// the server's order. Empty means identity. Without a field nothing is encoded
-    /// (a client that sends none may not decode anything). `identity` weighed above
-    /// every allowed coding also means identity; "identity;q=0" changes nothing,
-    /// since no sidecar may stand in for the file the client would otherwise get.
+    /// The coding of `available` the field prefers: the highest weight, ties going by
+    /// the server's order; nil means identity. Without a field nothing is encoded (a
+    /// client that sends none may not decode anything). `identity` weighed above every
+    /// allowed coding also means identity; "identity;q=0" changes nothing, since no
+    /// sidecar may stand in for the file the client would otherwise get. Allocates
+    /// nothing: browsers send this field with every request.
+    static func best(_ field: UnsafeRawBufferPointer?, available: ContentCodingSet) -> ContentCoding? {
+        guard let field, !available.isEmpty else { return nil }
+        return ranked(Weights(field), available: available).first
+    }
+
+    /// Every coding of `available` the field allows, best first (for tests and the
+    /// fuzzer: the server sends `best`).
     public static func preferred(_ field: String?, available: [ContentCoding]) -> [ContentCoding] {
         guard let field, !available.isEmpty else { return [] }
-        let weights = parse(Array(field.utf8))
-        let wildcard = weights["*"]
+        return ranked(Weights(Array(field.utf8)), available: ContentCodingSet(available))
+    }
+
+    private static func ranked(_ weights: Weights, available: ContentCodingSet) -> [ContentCoding] {
         var ranked: [(coding: ContentCoding, weight: Int)] = []
+        ranked.reserveCapacity(ContentCoding.allCases.count)
         for coding in ContentCoding.allCases where available.contains(coding) {
-            var weight = weights[coding.rawValue] ?? wildcard ?? 0
-            if coding == .gzip, weights["gzip"] == nil, let legacy = weights["x-gzip"] { weight = legacy }
+            let weight = weights.weight(of: coding)
             if weight > 0 { ranked.append((coding, weight)) }
         }
         // Stable: equal weights keep the server's order.
         ranked.sort { $0.weight > $1.weight }
-        if let identity = weights["identity"], let best = ranked.first, identity > best.weight { return [] }
+        if let identity = weights.identity, let best = ranked.first, identity > best.weight { return [] }
         return ranked.map(\.coding)
     }
 
@@ -51,40 +90,36 @@ public enum AcceptEncoding {
     /// weight is malformed is dropped; a name given twice keeps its first weight.
     static func parse(_ field: [UInt8]) -> [String: Int] {
         var weights: [String: Int] = [:]
-        for element in field.split(separator: ASCII.comma) {
-            let parts = element.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false)
-            let name = ASCII.trimmingWhitespace(parts[0])
-            guard !name.isEmpty, name.allSatisfy(ASCII.isTokenCharacter) else { continue }
-            var weight: Int? = 1000
-            for parameter in parts.dropFirst() {
-                let text = ASCII.trimmingWhitespace(parameter)
-                guard text.count >= 2, ASCII.lowercased(text[text.startIndex]) == UInt8(ascii: "q"),
-                      text[text.startIndex + 1] == UInt8(ascii: "=") else { continue }
-                weight = qvalue(text[(text.startIndex + 2)...])
-            }
-            guard let weight else { continue }
+        WeightedList.forEach(field) { name, weight in
+            guard !name.isEmpty, name.allSatisfy(ASCII.isTokenCharacter) else { return }
             let key = String(decoding: name.map(ASCII.lowercased), as: UTF8.self)
             if weights[key] == nil { weights[key] = weight }
         }
         return weights
     }
 
-    /// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )` in thousandths.
-    static func qvalue(_ text: ArraySlice<UInt8>) -> Int? {
-        guard let first = text.first, first == ASCII.zero || first == UInt8(ascii: "1") else { return nil }
-        var rest = text.dropFirst()
-        var fraction = 0
-        if !rest.isEmpty {
-            guard rest.first == UInt8(ascii: "."), rest.count <= 4 else { return nil }
-            rest = rest.dropFirst()
-            guard rest.allSatisfy(ASCII.isDigit) else { return nil }
-            var scale = 100
-            for digit in rest {
-                fraction += Int(digit - ASCII.zero) * scale
-                scale /= 10
+    /// The weights a field gives the names Ferry can act on, first mention winning.
+    private struct Weights {
+        var br, zstd, gzip, xGzip, identity, wildcard: Int?
+
+        init<Bytes: BidirectionalCollection>(_ field: Bytes) where Bytes.Element == UInt8 {
+            WeightedList.forEach(field) { name, weight in
+                if ASCII.equalsIgnoringCase(name, "br") { br = br ?? weight }
+                if ASCII.equalsIgnoringCase(name, "zstd") { zstd = zstd ?? weight }
+                if ASCII.equalsIgnoringCase(name, "gzip") { gzip = gzip ?? weight }
+                if ASCII.equalsIgnoringCase(name, "x-gzip") { xGzip = xGzip ?? weight }
+                if ASCII.equalsIgnoringCase(name, "identity") { identity = identity ?? weight }
+                if ASCII.equals(name, "*") { wildcard = wildcard ?? weight }
             }
         }
-        if first == UInt8(ascii: "1") { return fraction == 0 ? 1000 : nil }
-        return fraction
+
+        /// The coding's own weight, else the wildcard's, else 0; "x-gzip" counts for gzip.
+        func weight(of coding: ContentCoding) -> Int {
+            switch coding {
+            case .br: return br ?? wildcard ?? 0
+            case .zstd: return zstd ?? wildcard ?? 0
+            case .gzip: return gzip ?? xGzip ?? wildcard ?? 0
+            }
+        }
     }
 }

@@ -44,7 +44,12 @@ public enum HTTPDate {
 
     /// `parse` with the current time given: RFC 850 two-digit years are read relative to it.
     static func parse(_ text: String, now: Int64) -> Int64? {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parse(UnsafeRawBufferPointer($0), now: now) }
+    }
+
+    /// `parse` of a field value's bytes, without copying them.
+    static func parse(_ bytes: UnsafeRawBufferPointer, now: Int64 = wallClockSeconds()) -> Int64? {
         guard let fields = imfFixdate(bytes) ?? rfc850(bytes, now: now) ?? asctime(bytes) else { return nil }
         return seconds(fields)
     }
@@ -95,7 +100,7 @@ public enum HTTPDate {
     }
 
     /// "Sun, 06 Nov 1994 08:49:37 GMT"
-    private static func imfFixdate(_ bytes: [UInt8]) -> Fields? {
+    private static func imfFixdate(_ bytes: UnsafeRawBufferPointer) -> Fields? {
         guard bytes.count == 29, dayNames.contains(where: { matches(bytes, at: 0, $0) }),
               matches(bytes, at: 3, ", "), bytes[7] == ASCII.space, bytes[11] == ASCII.space,
               bytes[16] == ASCII.space, matches(bytes, at: 25, " GMT"),
@@ -106,7 +111,7 @@ public enum HTTPDate {
     }
 
     /// "Sunday, 06-Nov-94 08:49:37 GMT"
-    private static func rfc850(_ bytes: [UInt8], now: Int64) -> Fields? {
+    private static func rfc850(_ bytes: UnsafeRawBufferPointer, now: Int64) -> Fields? {
         guard let name = longDayNames.first(where: { matches(bytes, at: 0, $0) }) else { return nil }
         let start = name.utf8.count
         guard bytes.count == start + 24, matches(bytes, at: start, ", "),
@@ -133,7 +138,7 @@ public enum HTTPDate {
     }
 
     /// "Sun Nov  6 08:49:37 1994" (a one-digit day is padded with a space)
-    private static func asctime(_ bytes: [UInt8]) -> Fields? {
+    private static func asctime(_ bytes: UnsafeRawBufferPointer) -> Fields? {
         guard bytes.count == 24, dayNames.contains(where: { matches(bytes, at: 0, $0) }),
               bytes[3] == ASCII.space, bytes[7] == ASCII.space, bytes[10] == ASCII.space,
               bytes[19] == ASCII.space, let month = month(bytes, at: 4),
@@ -144,7 +149,7 @@ public enum HTTPDate {
     }
 
     /// "08:49:37"; a leap second (60) is allowed, as RFC 9110 allows.
-    private static func timeOfDay(_ bytes: [UInt8], at offset: Int) -> (Int, Int, Int)? {
+    private static func timeOfDay(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> (Int, Int, Int)? {
         guard bytes[offset + 2] == ASCII.colon, bytes[offset + 5] == ASCII.colon,
               let hour = number(bytes, at: offset, digits: 2), hour < 24,
               let minute = number(bytes, at: offset + 3, digits: 2), minute < 60,
@@ -152,15 +157,15 @@ public enum HTTPDate {
         return (hour, minute, second)
     }
 
-    private static func month(_ bytes: [UInt8], at offset: Int) -> Int? {
+    private static func month(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Int? {
         monthNames.firstIndex { matches(bytes, at: offset, $0) }
     }
 
-    private static func matches(_ bytes: [UInt8], at offset: Int, _ expected: String) -> Bool {
+    private static func matches(_ bytes: UnsafeRawBufferPointer, at offset: Int, _ expected: String) -> Bool {
         bytes.count >= offset + expected.utf8.count && bytes[offset...].starts(with: expected.utf8)
     }
 
-    private static func number(_ bytes: [UInt8], at offset: Int, digits: Int) -> Int? {
+    private static func number(_ bytes: UnsafeRawBufferPointer, at offset: Int, digits: Int) -> Int? {
         var value = 0
         for byte in bytes[offset..<(offset + digits)] {
             guard ASCII.isDigit(byte) else { return nil }

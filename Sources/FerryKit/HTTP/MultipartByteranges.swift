@@ -25,9 +25,9 @@ public enum MultipartByteranges {
 
     /// The segments for `spans` of a representation of `length` bytes whose parts
     /// are of `contentType`.
-    public static func segments(_ spans: [ByteSpan], length: Int64, contentType: FieldValue,
-                                boundary: String) -> [Response.MultipartBody.Segment] {
-        var segments: [Response.MultipartBody.Segment] = []
+    static func segments(_ spans: [ByteSpan], length: Int64, contentType: FieldValue,
+                                boundary: String) -> [MultipartBody.Segment] {
+        var segments: [MultipartBody.Segment] = []
         var separator = "--\(boundary)\r\n"
         for span in spans {
             separator += "Content-Type: \(contentType)\r\nContent-Range: bytes \(span.offset)-\(span.last)/\(length)\r\n\r\n"

@@ -5,6 +5,13 @@ public enum PercentEncoding {
     public static func decode<Bytes: Collection>(_ input: Bytes) -> [UInt8]? where Bytes.Element == UInt8 {
         var output: [UInt8] = []
         output.reserveCapacity(input.count)
+        return decode(input, appendingTo: &output) ? output : nil
+    }
+
+    /// Decodes every "%XX" once, appending to `output`; false when an escape is
+    /// malformed (what was decoded before it stays appended).
+    public static func decode<Bytes: Collection>(_ input: Bytes, appendingTo output: inout [UInt8]) -> Bool
+    where Bytes.Element == UInt8 {
         var index = input.startIndex
         while index != input.endIndex {
             let byte = input[index]
@@ -13,13 +20,13 @@ public enum PercentEncoding {
                 output.append(byte)
                 continue
             }
-            guard index != input.endIndex, let high = hexValue(input[index]) else { return nil }
+            guard index != input.endIndex, let high = hexValue(input[index]) else { return false }
             index = input.index(after: index)
-            guard index != input.endIndex, let low = hexValue(input[index]) else { return nil }
+            guard index != input.endIndex, let low = hexValue(input[index]) else { return false }
             index = input.index(after: index)
             output.append(high << 4 | low)
         }
-        return output
+        return true
     }
 
     /// Encodes one path segment: everything but unreserved characters and the

@@ -29,56 +29,93 @@ public struct HTTPError: Error, Equatable, Sendable {
     }
 }
 
-/// A parsed request head: the request line and the header fields Ferry acts on.
-/// Other fields are checked for syntax and then dropped.
+/// The request methods a static file server tells apart: the two it serves, the
+/// others HTTP defines (405), and any other token (501).
+public enum RequestMethod: Equatable, Sendable {
+    case get
+    case head
+    /// POST, PUT, DELETE, CONNECT, OPTIONS, TRACE or PATCH.
+    case known
+    case unknown
+
+    init(_ token: UnsafeRawBufferPointer) {
+        switch token.count {
+        case 3 where ASCII.equals(token, "GET"): self = .get
+        case 4 where ASCII.equals(token, "HEAD"): self = .head
+        default:
+            let known: [StaticString] = ["POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]
+            self = known.contains { ASCII.equals(token, $0) } ? .known : .unknown
+        }
+    }
+}
+
+/// The header fields Ferry acts on; every other field is checked for syntax and dropped.
+public enum RequestField: Int, CaseIterable, Sendable {
+    case host, range, ifRange, ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince
+    case userAgent, referer, acceptEncoding, accept
+
+    /// The lowercase field name.
+    var name: StaticString {
+        switch self {
+        case .host: return "host"
+        case .range: return "range"
+        case .ifRange: return "if-range"
+        case .ifMatch: return "if-match"
+        case .ifNoneMatch: return "if-none-match"
+        case .ifModifiedSince: return "if-modified-since"
+        case .ifUnmodifiedSince: return "if-unmodified-since"
+        case .userAgent: return "user-agent"
+        case .referer: return "referer"
+        case .acceptEncoding: return "accept-encoding"
+        case .accept: return "accept"
+        }
+    }
+}
+
+/// Where a piece of a request head lies: `count` bytes from `start` in the bytes the
+/// head was parsed from, or, for a repeated field, in the head's own joined values.
+struct HeadSpan: Equatable, Sendable {
+    var start: Int32
+    var count: Int32
+    var isJoined = false
+
+    init(start: Int, count: Int, isJoined: Bool = false) {
+        self.start = Int32(start)
+        self.count = Int32(count)
+        self.isJoined = isJoined
+    }
+}
+
+/// A parsed request head: offsets into the bytes it was parsed from, not copies of
+/// them, so parsing makes no String and allocates nothing for a head whose fields
+/// each appear once. Read it through `RequestView`, which pairs it with those bytes.
 public struct RequestHead: Equatable, Sendable {
-    public var method: HTTPRequest.Method
-    /// The raw request-target as sent (visible ASCII only).
-    public var target: String
+    public var method: RequestMethod
     public var version: HTTPVersion
     /// The request line without its line end, for the access log.
-    public var requestLine: String
-    public var host: String?
-    public var range: String?
-    public var ifRange: String?
-    public var ifModifiedSince: String?
-    /// Several If-None-Match fields are joined with ", ", as RFC 9110 allows for lists.
-    public var ifNoneMatch: String?
-    public var userAgent: String?
-    public var referer: String?
-    /// Several fields are joined with ", ", as for every list field.
-    public var acceptEncoding: String?
-    public var accept: String?
+    var requestLine: HeadSpan
+    var methodToken: HeadSpan
+    /// The raw request-target as sent (visible ASCII only).
+    var target: HeadSpan
+    /// The kept fields; nil when absent.
+    private var fieldSpans = FieldSpans()
+    /// A kept list field that appeared several times is joined with ", " here (RFC 9110
+    /// §5.3): allocated only then.
+    var joined: JoinedValues?
     /// Content-Length > 0 or any Transfer-Encoding: a body follows the head that Ferry
     /// will not read, so the connection closes (lingering) after the response.
-    public var announcesBody: Bool
+    public var announcesBody = false
     /// The Connection field names `close`.
     public var asksToClose = false
     /// The Connection field names `keep-alive` (how an HTTP/1.0 client asks to persist).
     public var asksToKeepAlive = false
 
-    public init(method: HTTPRequest.Method, target: String, version: HTTPVersion, requestLine: String,
-                host: String? = nil, range: String? = nil, ifRange: String? = nil,
-                ifModifiedSince: String? = nil, ifNoneMatch: String? = nil,
-                userAgent: String? = nil, referer: String? = nil, acceptEncoding: String? = nil,
-                accept: String? = nil, announcesBody: Bool = false,
-                asksToClose: Bool = false, asksToKeepAlive: Bool = false) {
+    init(method: RequestMethod, version: HTTPVersion, requestLine: HeadSpan, methodToken: HeadSpan, target: HeadSpan) {
         self.method = method
-        self.target = target
         self.version = version
         self.requestLine = requestLine
-        self.host = host
-        self.range = range
-        self.ifRange = ifRange
-        self.ifModifiedSince = ifModifiedSince
-        self.ifNoneMatch = ifNoneMatch
-        self.userAgent = userAgent
-        self.referer = referer
-        self.acceptEncoding = acceptEncoding
-        self.accept = accept
-        self.announcesBody = announcesBody
-        self.asksToClose = asksToClose
-        self.asksToKeepAlive = asksToKeepAlive
+        self.methodToken = methodToken
+        self.target = target
     }
 
     /// Whether the client wants the connection kept after the response (RFC 9112
@@ -86,5 +123,180 @@ public struct RequestHead: Equatable, Sendable {
     public var wantsPersistence: Bool {
         if asksToClose { return false }
         return version == .http1_1 || asksToKeepAlive
+    }
+
+    subscript(field: RequestField) -> HeadSpan? {
+        get { fieldSpans[field] }
+        set { fieldSpans[field] = newValue }
+    }
+
+    public static func == (lhs: RequestHead, rhs: RequestHead) -> Bool {
+        lhs.method == rhs.method && lhs.version == rhs.version && lhs.requestLine == rhs.requestLine
+            && lhs.methodToken == rhs.methodToken && lhs.target == rhs.target && lhs.fieldSpans == rhs.fieldSpans
+            && lhs.joined?.bytes == rhs.joined?.bytes && lhs.announcesBody == rhs.announcesBody
+            && lhs.asksToClose == rhs.asksToClose && lhs.asksToKeepAlive == rhs.asksToKeepAlive
+    }
+}
+
+/// One optional span per kept field, stored inline (no array, so no allocation).
+private struct FieldSpans: Equatable, Sendable {
+    private var host, range, ifRange, ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince: HeadSpan?
+    private var userAgent, referer, acceptEncoding, accept: HeadSpan?
+
+    subscript(field: RequestField) -> HeadSpan? {
+        get {
+            switch field {
+            case .host: return host
+            case .range: return range
+            case .ifRange: return ifRange
+            case .ifMatch: return ifMatch
+            case .ifNoneMatch: return ifNoneMatch
+            case .ifModifiedSince: return ifModifiedSince
+            case .ifUnmodifiedSince: return ifUnmodifiedSince
+            case .userAgent: return userAgent
+            case .referer: return referer
+            case .acceptEncoding: return acceptEncoding
+            case .accept: return accept
+            }
+        }
+        set {
+            switch field {
+            case .host: host = newValue
+            case .range: range = newValue
+            case .ifRange: ifRange = newValue
+            case .ifMatch: ifMatch = newValue
+            case .ifNoneMatch: ifNoneMatch = newValue
+            case .ifModifiedSince: ifModifiedSince = newValue
+            case .ifUnmodifiedSince: ifUnmodifiedSince = newValue
+            case .userAgent: userAgent = newValue
+            case .referer: referer = newValue
+            case .acceptEncoding: acceptEncoding = newValue
+            case .accept: accept = newValue
+            }
+        }
+    }
+}
+
+/// The values of repeated fields, joined, in memory of its own: a view of them stays
+/// valid while the head that holds this object lives (they only grow while the head
+/// is parsed, before any view is taken).
+final class JoinedValues: @unchecked Sendable {
+    private var storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 1)
+    private var count = 0
+
+    deinit { storage.deallocate() }
+
+    var bytes: [UInt8] { Array(storage[..<count]) }
+
+    /// Appends `first`, ", " and `second`; returns where the result lies.
+    func append(_ first: [UInt8], _ second: UnsafeRawBufferPointer) -> HeadSpan {
+        let start = count
+        reserve(first.count + 2 + second.count)
+        first.withUnsafeBytes { copy($0) }
+        let separator: StaticString = ", "
+        separator.withUTF8Buffer { copy(UnsafeRawBufferPointer($0)) }
+        copy(second)
+        return HeadSpan(start: start, count: count - start, isJoined: true)
+    }
+
+    private func reserve(_ more: Int) {
+        guard count + more > storage.count else { return }
+        let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count + more, 2 * storage.count), alignment: 1)
+        grown.copyMemory(from: UnsafeRawBufferPointer(rebasing: storage[..<count]))
+        storage.deallocate()
+        storage = grown
+    }
+
+    private func copy(_ bytes: UnsafeRawBufferPointer) {
+        UnsafeMutableRawBufferPointer(rebasing: storage[count..<(count + bytes.count)]).copyMemory(from: bytes)
+        count += bytes.count
+    }
+
+    func slice(_ span: HeadSpan) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: storage[Int(span.start)..<Int(span.start + span.count)])
+    }
+}
+
+/// A parsed head together with the bytes it was parsed from, valid only while those
+/// bytes are (inside the `withUnsafeBytes` of the buffer that holds them).
+public struct RequestView {
+    public let head: RequestHead
+    public let bytes: UnsafeRawBufferPointer
+
+    public init(head: RequestHead, bytes: UnsafeRawBufferPointer) {
+        self.head = head
+        self.bytes = bytes
+    }
+
+    public var method: RequestMethod { head.method }
+    public var version: HTTPVersion { head.version }
+    var target: UnsafeRawBufferPointer { slice(head.target) }
+    var requestLine: UnsafeRawBufferPointer { slice(head.requestLine) }
+    var methodToken: UnsafeRawBufferPointer { slice(head.methodToken) }
+
+    /// The field's value (nil when absent); a repeated field's values come joined by ", ".
+    func value(_ field: RequestField) -> UnsafeRawBufferPointer? {
+        guard let span = head[field] else { return nil }
+        if span.isJoined, let joined = head.joined { return joined.slice(span) }
+        return slice(span)
+    }
+
+    /// The field's value as text, for tests and the cold paths that need a String.
+    public func text(_ field: RequestField) -> String? {
+        value(field).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    public var targetText: String { String(decoding: target, as: UTF8.self) }
+    public var requestLineText: String { String(decoding: requestLine, as: UTF8.self) }
+    public var methodText: String { String(decoding: methodToken, as: UTF8.self) }
+
+    private func slice(_ span: HeadSpan) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[Int(span.start)..<Int(span.start + span.count)])
+    }
+}
+
+/// A parsed head's parts as text: what tests, the fuzzer and diagnostics compare.
+/// The server reads `RequestView` instead and makes none of these Strings.
+public struct RequestHeadText: Equatable, Sendable {
+    public var method: String
+    public var target: String
+    public var version: HTTPVersion
+    public var requestLine: String
+    /// The kept fields present, repeated ones joined by ", ".
+    public var fields: [RequestField: String]
+    public var announcesBody: Bool
+    public var asksToClose: Bool
+    public var asksToKeepAlive: Bool
+
+    public init(method: String, target: String, version: HTTPVersion, requestLine: String,
+                fields: [RequestField: String] = [:], announcesBody: Bool = false, asksToClose: Bool = false,
+                asksToKeepAlive: Bool = false) {
+        self.method = method
+        self.target = target
+        self.version = version
+        self.requestLine = requestLine
+        self.fields = fields
+        self.announcesBody = announcesBody
+        self.asksToClose = asksToClose
+        self.asksToKeepAlive = asksToKeepAlive
+    }
+
+    public subscript(field: RequestField) -> String? { fields[field] }
+
+    /// As `RequestHead.wantsPersistence`.
+    public var wantsPersistence: Bool {
+        if asksToClose { return false }
+        return version == .http1_1 || asksToKeepAlive
+    }
+}
+
+extension RequestView {
+    /// The head's parts as text.
+    public var text: RequestHeadText {
+        var fields: [RequestField: String] = [:]
+        for field in RequestField.allCases { fields[field] = text(field) }
+        return RequestHeadText(method: methodText, target: targetText, version: version, requestLine: requestLineText,
+                               fields: fields, announcesBody: head.announcesBody, asksToClose: head.asksToClose,
+                               asksToKeepAlive: head.asksToKeepAlive)
     }
 }

@@ -71,9 +71,10 @@ public struct RequestHeadParser {
             scanned = lineFeed + 1
             var contentEnd = lineFeed
             if contentEnd > lineStart && buffer[contentEnd - 1] == ASCII.cr { contentEnd -= 1 }
-            let line = UnsafeRawBufferPointer(rebasing: buffer[lineStart..<contentEnd])
+            let start = lineStart
+            let line = UnsafeRawBufferPointer(rebasing: buffer[start..<contentEnd])
             lineStart = lineFeed + 1
-            if let outcome = take(line, contentEnd: contentEnd, lineEnd: lineFeed + 1) {
+            if let outcome = take(line, at: start, in: buffer, contentEnd: contentEnd, lineEnd: lineFeed + 1) {
                 result = outcome
                 return outcome
             }
@@ -108,9 +109,14 @@ public struct RequestHeadParser {
         // field line that will end at least one byte further on.
         let isPossibleEnd = tailLength == 0 || (tailLength == 1 && endsInCR)
         if !isPossibleEnd && buffer.count + 1 - headerStart > limits.headerBytes {
-            return .failed(headerSectionTooLarge, requestLine: head.requestLine)
+            return .failed(headerSectionTooLarge, requestLine: Self.requestLineText(head, buffer))
         }
         return nil
+    }
+
+    /// The request line of `head`, for the access log of a refused request.
+    private static func requestLineText(_ head: RequestHead, _ buffer: UnsafeRawBufferPointer) -> String {
+        RequestView(head: head, bytes: buffer).requestLineText
     }
 
     private var requestLineTooLong: HTTPError {
@@ -123,15 +129,16 @@ public struct RequestHeadParser {
 
     // MARK: lines
 
-    /// Handles one complete line (`line` is its content, without CR LF); returns the
-    /// final result, or nil to read on.
-    private mutating func take(_ line: UnsafeRawBufferPointer, contentEnd: Int, lineEnd: Int) -> HeadParseResult? {
+    /// Handles one complete line (`line` is its content, without CR LF, starting at
+    /// `lineOffset` in `buffer`); returns the final result, or nil to read on.
+    private mutating func take(_ line: UnsafeRawBufferPointer, at lineOffset: Int, in buffer: UnsafeRawBufferPointer,
+                               contentEnd: Int, lineEnd: Int) -> HeadParseResult? {
         guard let headerStart, var head else {
             if contentEnd > limits.requestLineBytes {
                 return .failed(requestLineTooLong, requestLine: nil)
             }
             if line.isEmpty { return nil }
-            switch Self.parseRequestLine(line) {
+            switch Self.parseRequestLine(line, at: lineOffset) {
             case .success(let parsed):
                 self.head = parsed
                 self.headerStart = lineEnd
@@ -141,29 +148,29 @@ public struct RequestHeadParser {
             }
         }
         if line.isEmpty {
-            return finish(head, consumed: lineEnd)
+            return finish(head, consumed: lineEnd, in: buffer)
         }
         if lineEnd - headerStart > limits.headerBytes {
-            return .failed(headerSectionTooLarge, requestLine: head.requestLine)
+            return .failed(headerSectionTooLarge, requestLine: Self.requestLineText(head, buffer))
         }
         fieldCount += 1
         if fieldCount > limits.headerFields {
             let error = HTTPError(status: .requestHeaderFieldsTooLarge,
                                   reason: "more than \(limits.headerFields) header fields")
-            return .failed(error, requestLine: head.requestLine)
+            return .failed(error, requestLine: Self.requestLineText(head, buffer))
         }
-        if let error = takeField(line, into: &head) {
-            return .failed(error, requestLine: head.requestLine)
+        if let error = takeField(line, at: lineOffset, in: buffer, into: &head) {
+            return .failed(error, requestLine: Self.requestLineText(head, buffer))
         }
         self.head = head
         return nil
     }
 
     /// The checks that need the whole head.
-    private func finish(_ head: RequestHead, consumed: Int) -> HeadParseResult {
+    private func finish(_ head: RequestHead, consumed: Int, in buffer: UnsafeRawBufferPointer) -> HeadParseResult {
         // RFC 9112 §3.2: an HTTP/1.1 request without Host is rejected.
-        if head.version == .http1_1 && head.host == nil {
-            return .failed(Self.badRequest("missing Host header field"), requestLine: head.requestLine)
+        if head.version == .http1_1 && head[.host] == nil {
+            return .failed(Self.badRequest("missing Host header field"), requestLine: Self.requestLineText(head, buffer))
         }
         return .complete(head, consumed: consumed)
     }
@@ -174,21 +181,26 @@ public struct RequestHeadParser {
 
     // MARK: request line
 
-    /// `method SP request-target SP HTTP-version`, single spaces only.
-    private static func parseRequestLine(_ line: UnsafeRawBufferPointer) -> Result<RequestHead, HTTPError> {
+    /// `method SP request-target SP HTTP-version`, single spaces only; `line` starts
+    /// at `offset` in the buffer.
+    private static func parseRequestLine(_ line: UnsafeRawBufferPointer, at offset: Int) -> Result<RequestHead, HTTPError> {
         if line.contains(ASCII.cr) { return .failure(badRequest("CR not followed by LF")) }
-        let parts = line.split(separator: ASCII.space, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else {
+        guard let firstSpace = line.firstIndex(of: ASCII.space),
+              let secondSpace = line[(firstSpace + 1)...].firstIndex(of: ASCII.space),
+              !line[(secondSpace + 1)...].contains(ASCII.space),
+              firstSpace > 0, secondSpace > firstSpace + 1, secondSpace + 1 < line.count else {
             return .failure(badRequest("malformed request line"))
         }
-        guard let method = HTTPRequest.Method(String(decoding: parts[0], as: UTF8.self)) else {
+        let methodToken = UnsafeRawBufferPointer(rebasing: line[..<firstSpace])
+        guard methodToken.allSatisfy(ASCII.isTokenCharacter) else {
             return .failure(badRequest("method is not a token"))
         }
         // Visible ASCII only: no controls, no spaces, no raw UTF-8.
-        guard parts[1].allSatisfy({ (0x21...0x7E).contains($0) }) else {
+        let target = line[(firstSpace + 1)..<secondSpace]
+        guard target.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             return .failure(badRequest("request-target contains invalid bytes"))
         }
-        let versionText = parts[2]
+        let versionText = line[(secondSpace + 1)...]
         guard versionText.count == 8, versionText.starts(with: "HTTP/".utf8),
               ASCII.isDigit(versionText[versionText.startIndex + 5]),
               versionText[versionText.startIndex + 6] == UInt8(ascii: "."),
@@ -200,14 +212,18 @@ public struct RequestHeadParser {
         guard version == .http1_0 || version == .http1_1 else {
             return .failure(HTTPError(status: .httpVersionNotSupported, reason: "\(version) is not supported"))
         }
-        return .success(RequestHead(method: method, target: String(decoding: parts[1], as: UTF8.self),
-                                    version: version, requestLine: String(decoding: line, as: UTF8.self)))
+        return .success(RequestHead(method: RequestMethod(methodToken), version: version,
+                                    requestLine: HeadSpan(start: offset, count: line.count),
+                                    methodToken: HeadSpan(start: offset, count: firstSpace),
+                                    target: HeadSpan(start: offset + firstSpace + 1, count: secondSpace - firstSpace - 1)))
     }
 
     // MARK: header fields
 
-    /// `field-name ":" OWS field-value OWS`; records the fields Ferry uses into `head`.
-    private mutating func takeField(_ line: UnsafeRawBufferPointer, into head: inout RequestHead) -> HTTPError? {
+    /// `field-name ":" OWS field-value OWS`, starting at `offset` in `buffer`;
+    /// records the fields Ferry uses into `head`.
+    private mutating func takeField(_ line: UnsafeRawBufferPointer, at offset: Int, in buffer: UnsafeRawBufferPointer,
+                                    into head: inout RequestHead) -> HTTPError? {
         if line.contains(ASCII.cr) { return Self.badRequest("CR not followed by LF") }
         // RFC 9112 §5.2: obsolete line folding is rejected in requests.
         if ASCII.isWhitespace(line[0]) { return Self.badRequest("obsolete line folding in header section") }
@@ -223,59 +239,59 @@ public struct RequestHeadParser {
         guard value.allSatisfy({ $0 == ASCII.tab || ($0 >= 0x20 && $0 != 0x7F) }) else {
             return Self.badRequest("control character in header field value")
         }
-        let text = String(decoding: value, as: UTF8.self)
+        let name = line[..<nameEnd]
+        let span = HeadSpan(start: offset + value.startIndex, count: value.count)
 
-        switch Self.lowercasedName(line[..<nameEnd]) {
-        case "host":
-            hostCount += 1
-            if hostCount > 1 { return Self.badRequest("more than one Host header field") }
-            head.host = text
-        case "content-length":
+        if let field = Self.keptField(named: name) {
+            if field == .host {
+                hostCount += 1
+                if hostCount > 1 { return Self.badRequest("more than one Host header field") }
+            }
+            Self.record(span, as: field, in: &head, buffer: buffer)
+        } else if ASCII.equalsIgnoringCase(name, "content-length") {
             if sawContentLength { return Self.badRequest("more than one Content-Length") }
             guard !value.isEmpty, value.allSatisfy(ASCII.isDigit) else { return Self.badRequest("invalid Content-Length") }
             if sawTransferEncoding { return Self.badRequest("both Content-Length and Transfer-Encoding") }
             sawContentLength = true
             if value.contains(where: { $0 != ASCII.zero }) { head.announcesBody = true }
-        case "transfer-encoding":
+        } else if ASCII.equalsIgnoringCase(name, "transfer-encoding") {
             if sawContentLength { return Self.badRequest("both Content-Length and Transfer-Encoding") }
             sawTransferEncoding = true
             head.announcesBody = true
-        case "connection":
+        } else if ASCII.equalsIgnoringCase(name, "connection") {
             for option in value.split(separator: ASCII.comma) {
-                switch Self.lowercasedName(ASCII.trimmingWhitespace(option)) {
-                case "close": head.asksToClose = true
-                case "keep-alive": head.asksToKeepAlive = true
-                default: break
-                }
+                let option = ASCII.trimmingWhitespace(option)
+                if ASCII.equalsIgnoringCase(option, "close") { head.asksToClose = true }
+                if ASCII.equalsIgnoringCase(option, "keep-alive") { head.asksToKeepAlive = true }
             }
-        case "range": Self.append(text, to: &head.range)
-        case "if-range": Self.append(text, to: &head.ifRange)
-        case "if-modified-since": Self.append(text, to: &head.ifModifiedSince)
-        case "if-none-match": Self.append(text, to: &head.ifNoneMatch)
-        case "user-agent": Self.append(text, to: &head.userAgent)
-        case "referer": Self.append(text, to: &head.referer)
-        case "accept-encoding": Self.append(text, to: &head.acceptEncoding)
-        case "accept": Self.append(text, to: &head.accept)
-        default: break
         }
         return nil
     }
 
-    private static func lowercasedName(_ name: Slice<UnsafeRawBufferPointer>) -> String {
-        // Names up to 15 bytes (all those Ferry uses) fit in a String without allocating.
-        String(unsafeUninitializedCapacity: name.count) { output in
-            for (index, byte) in name.enumerated() { output[index] = ASCII.lowercased(byte) }
-            return name.count
+    /// The kept field a name stands for (case-insensitive), if any.
+    private static func keptField(named name: Slice<UnsafeRawBufferPointer>) -> RequestField? {
+        // Compared only with the names of the same length: most fields are none of them.
+        for field in RequestField.allCases where field.name.utf8CodeUnitCount == name.count {
+            if ASCII.equalsIgnoringCase(name, field.name) { return field }
         }
+        return nil
     }
 
-    /// Joins a repeated list field. An empty field line adds no element: joining it
-    /// would leave a value ending in ", " (found by the request-head fuzzer).
-    private static func append(_ value: String, to field: inout String?) {
-        guard let existing = field, !existing.isEmpty else {
-            field = value
+    /// Records a kept field's value. A repeated one is joined with the earlier value(s)
+    /// by ", " (RFC 9110 §5.3); an empty field line adds no element: joining it would
+    /// leave a value ending in ", " (found by the request-head fuzzer).
+    private static func record(_ span: HeadSpan, as field: RequestField, in head: inout RequestHead,
+                               buffer: UnsafeRawBufferPointer) {
+        guard let existing = head[field], existing.count > 0 else {
+            head[field] = span
             return
         }
-        if !value.isEmpty { field = existing + ", " + value }
+        guard span.count > 0 else { return }
+        let joined = head.joined ?? JoinedValues()
+        head.joined = joined
+        // A copy: the earlier value may lie in the joined storage that grows now.
+        let earlier = Array(RequestView(head: head, bytes: buffer).value(field)!)
+        let newValue = UnsafeRawBufferPointer(rebasing: buffer[Int(span.start)..<Int(span.start + span.count)])
+        head[field] = joined.append(earlier, newValue)
     }
 }

@@ -24,6 +24,17 @@ public struct TargetPath: Equatable, Sendable {
     }
 }
 
+/// What normalizing a request-target found, beside the path it wrote.
+public struct TargetShape: Equatable, Sendable {
+    /// The request path ended in "/" (or in a "." or ".." segment, which name a
+    /// directory, RFC 3986 §5.2.4). Always true for the root.
+    public var hasTrailingSlash: Bool
+    /// Some segment starts with ".", other than a leading ".well-known".
+    public var isHidden: Bool
+    /// Where the query (after "?", before any "#") lies in the target; nil without "?".
+    public var query: Range<Int>?
+}
+
 /// Parsing and normalization of request-targets (RFC 9112 §3.2).
 public enum RequestTarget {
     /// Accepts origin-form (`/path?query`) and absolute-form (`http://host/path?query`,
@@ -32,68 +43,106 @@ public enum RequestTarget {
     /// "%2e%2e", dubyte/dir2opds#17), then "." and empty segments are dropped and ".."
     /// removes the segment before it. Normalizing decoded segments is what makes
     /// "/%2e%2e/" an escape attempt instead of a name (CVE-2021-41773).
-    public static func parse(_ target: String) -> Result<TargetPath, HTTPError> {
-        var bytes = Array(target.utf8)[...]
-        if let hash = bytes.firstIndex(of: UInt8(ascii: "#")) { bytes = bytes[..<hash] }
-        var query: String?
-        if let question = bytes.firstIndex(of: UInt8(ascii: "?")) {
-            query = String(decoding: bytes[(question + 1)...], as: UTF8.self)
-            bytes = bytes[..<question]
+    ///
+    /// The decoded path below the root ("docs/a b.txt", [] for the root: segments
+    /// joined by "/", none empty, ".", ".." or holding "/" or NUL) replaces the contents
+    /// of `path`, whose storage is reused: no allocation once it is large enough.
+    public static func normalize(_ target: UnsafeRawBufferPointer, into path: inout [UInt8])
+        -> Result<TargetShape, HTTPError> {
+        path.removeAll(keepingCapacity: true)
+        var end = target.firstIndex(of: UInt8(ascii: "#")) ?? target.count
+        var query: Range<Int>?
+        if let question = target[..<end].firstIndex(of: UInt8(ascii: "?")) {
+            query = (question + 1)..<end
+            end = question
         }
-        guard let path = self.path(of: bytes) else {
+        guard let pathStart = self.pathStart(in: UnsafeRawBufferPointer(rebasing: target[..<end])) else {
             return .failure(HTTPError(status: .badRequest, reason: "unsupported request-target form"))
         }
-
-        var segments: [[UInt8]] = []
         // Whether the last segment names a directory: "", "." and ".." do (RFC 3986 §5.2.4).
         var endsAsDirectory = true
-        // The path starts with "/", so the first piece of the split is empty.
-        for raw in path.split(separator: ASCII.slash, omittingEmptySubsequences: false).dropFirst() {
-            guard let segment = PercentEncoding.decode(raw) else {
+        var segmentStart = pathStart + 1
+        while segmentStart <= end {
+            let segmentEnd = target[segmentStart..<end].firstIndex(of: ASCII.slash) ?? end
+            let raw = target[segmentStart..<segmentEnd]
+            segmentStart = segmentEnd + 1
+            let before = path.count
+            if before > 0 { path.append(ASCII.slash) }
+            let decodedStart = path.count
+            guard PercentEncoding.decode(raw, appendingTo: &path) else {
                 return .failure(HTTPError(status: .badRequest, reason: "malformed percent-encoding in path"))
             }
+            let segment = path[decodedStart...]
             guard !segment.contains(ASCII.slash), !segment.contains(0) else {
                 return .failure(HTTPError(status: .badRequest, reason: "encoded slash or NUL in path"))
             }
-            switch segment {
-            case [], [UInt8(ascii: ".")]:
+            if segment.isEmpty || ASCII.equals(segment, ".") {
+                path.removeSubrange(before...)
                 endsAsDirectory = true
-            case [UInt8(ascii: "."), UInt8(ascii: ".")]:
-                guard segments.popLast() != nil else {
+            } else if ASCII.equals(segment, "..") {
+                path.removeSubrange(before...)
+                guard before > 0 else {
                     return .failure(HTTPError(status: .badRequest, reason: "path escapes the document root"))
                 }
+                // Drop the segment before it, with its separator.
+                path.removeSubrange((path.lastIndex(of: ASCII.slash) ?? 0)...)
                 endsAsDirectory = true
-            default:
-                segments.append(segment)
+            } else {
                 endsAsDirectory = false
             }
         }
-
-        // Only the leading ".well-known" segment itself is exempt (RFC 8615): a dot-file
-        // beneath it (/.well-known/.git/config) is as hidden as anywhere else.
-        let isHidden = segments.enumerated().contains { index, segment in
-            segment.first == UInt8(ascii: ".") && !(index == 0 && segment == Array(".well-known".utf8))
-        }
-        var urlPath = "/" + segments.map { PercentEncoding.encodeSegment($0) }.joined(separator: "/")
-        if endsAsDirectory && !segments.isEmpty { urlPath += "/" }
-        return .success(TargetPath(relative: Array(segments.joined(separator: [ASCII.slash])),
-                                   hasTrailingSlash: endsAsDirectory, query: query, isHidden: isHidden,
-                                   urlPath: urlPath))
+        return .success(TargetShape(hasTrailingSlash: endsAsDirectory, isHidden: isHidden(path), query: query))
     }
 
-    /// The path of an origin-form or absolute-form target (query and fragment already
-    /// removed), always starting with "/"; nil for other forms ("*", authority-form,
-    /// relative references).
-    private static func path(of target: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
-        if target.first == ASCII.slash { return target }
-        for scheme in ["http://", "https://"] {
-            let prefix = target.prefix(scheme.utf8.count)
+    /// Parses `target` into a `TargetPath`: `normalize` with the path and query as
+    /// values of their own, and the URL path for redirects.
+    public static func parse(_ target: String) -> Result<TargetPath, HTTPError> {
+        var path: [UInt8] = []
+        return Array(target.utf8).withUnsafeBytes { raw in
+            normalize(raw, into: &path).map { shape in
+                TargetPath(relative: path, hasTrailingSlash: shape.hasTrailingSlash,
+                           query: shape.query.map { String(decoding: raw[$0], as: UTF8.self) },
+                           isHidden: shape.isHidden, urlPath: urlPath(of: path, hasTrailingSlash: shape.hasTrailingSlash))
+            }
+        }
+    }
+
+    /// The normalized path re-encoded for a URL: "/" + encoded segments joined by "/",
+    /// plus "/" for a directory; "/" for the root. It never starts with "//", so it is
+    /// safe in a Location field (cpython#87389).
+    public static func urlPath(of relative: [UInt8], hasTrailingSlash: Bool) -> String {
+        var urlPath = "/" + relative.split(separator: ASCII.slash).map { PercentEncoding.encodeSegment($0) }
+            .joined(separator: "/")
+        if hasTrailingSlash && !relative.isEmpty { urlPath += "/" }
+        return urlPath
+    }
+
+    /// Some segment starts with "." — except the leading ".well-known" itself (RFC
+    /// 8615): a dot-file beneath it (/.well-known/.git/config) is as hidden as anywhere.
+    private static func isHidden(_ path: [UInt8]) -> Bool {
+        var segmentStart = 0
+        while segmentStart < path.count {
+            let segmentEnd = path[segmentStart...].firstIndex(of: ASCII.slash) ?? path.count
+            if path[segmentStart] == UInt8(ascii: "."),
+               !(segmentStart == 0 && ASCII.equals(path[segmentStart..<segmentEnd], ".well-known")) {
+                return true
+            }
+            segmentStart = segmentEnd + 1
+        }
+        return false
+    }
+
+    /// Where the path of an origin-form or absolute-form target (query and fragment
+    /// already removed) starts: always at a "/"; nil for other forms ("*",
+    /// authority-form, relative references). An absolute-form target without a path
+    /// has the empty path, which `normalize` reads as the root.
+    private static func pathStart(in target: UnsafeRawBufferPointer) -> Int? {
+        if target.first == ASCII.slash { return 0 }
+        for scheme: StaticString in ["http://", "https://"] {
+            let length = scheme.utf8CodeUnitCount
             // The scheme is case-insensitive (RFC 3986 §3.1).
-            guard prefix.count == scheme.utf8.count,
-                  zip(prefix, scheme.utf8).allSatisfy({ ASCII.lowercased($0) == $1 }) else { continue }
-            let afterScheme = target.dropFirst(scheme.utf8.count)
-            guard let pathStart = afterScheme.firstIndex(of: ASCII.slash) else { return [ASCII.slash] }
-            return target[pathStart...]
+            guard target.count >= length, ASCII.equalsIgnoringCase(target[..<length], scheme) else { continue }
+            return target[length...].firstIndex(of: ASCII.slash) ?? target.count
         }
         return nil
     }

@@ -42,26 +42,30 @@ public struct ResponseHead {
     /// [Content-Length: N\r\n][Connection: ..\r\n]\r\n" to `bytes`.
     public func serialize(version: HTTPVersion, contentLength: Int64?, connection: ConnectionField,
                           date: FieldValue, server: FieldValue, into bytes: inout [UInt8]) {
-        bytes += version == .http1_1 ? "HTTP/1.1 ".utf8 : "HTTP/1.0 ".utf8
-        // Status codes are 0...999 (HTTPResponse.Status checks), always written as three digits.
-        let code = status.code
-        bytes += [UInt8(code / 100), UInt8(code / 10 % 10), UInt8(code % 10)].map { $0 + ASCII.zero }
-        bytes.append(ASCII.space)
-        bytes += status.reasonPhrase.utf8
-        bytes += "\r\n".utf8
-        Self.append("Date", date, to: &bytes)
-        Self.append("Server", server, to: &bytes)
-        for field in fields { Self.append(field.name, field.value, to: &bytes) }
-        if let contentLength { Self.append("Content-Length", "\(contentLength)", to: &bytes) }
-        switch connection {
-        case .none: break
-        case .keepAlive: bytes += "Connection: keep-alive\r\n".utf8
-        case .close: bytes += "Connection: close\r\n".utf8
-        }
-        bytes += "\r\n".utf8
+        var prelude: [UInt8] = []
+        Self.append("Date", date, to: &prelude)
+        Self.append("Server", server, to: &prelude)
+        serialize(version: version, contentLength: contentLength, connection: connection, prelude: prelude, into: &bytes)
     }
 
-    private static func append(_ name: FieldName, _ value: FieldValue, to bytes: inout [UInt8]) {
+    /// `serialize` with the Date and Server fields already written (`DateHeaderCache.prelude`).
+    func serialize(version: HTTPVersion, contentLength: Int64?, connection: ConnectionField, prelude: [UInt8],
+                   into bytes: inout [UInt8]) {
+        HeadWriter.statusLine(status, version: version, into: &bytes)
+        bytes += prelude
+        for field in fields { Self.append(field.name, field.value, to: &bytes) }
+        HeadWriter.framing(contentLength: contentLength, connection: connection, into: &bytes)
+    }
+
+    /// The fields alone, each "Name: value\r\n", in order: a file's constant fields,
+    /// serialized once and copied into every head that carries them.
+    public func fieldBytes() -> [UInt8] {
+        var bytes: [UInt8] = []
+        for field in fields { Self.append(field.name, field.value, to: &bytes) }
+        return bytes
+    }
+
+    static func append(_ name: FieldName, _ value: FieldValue, to bytes: inout [UInt8]) {
         bytes += name.text.utf8
         bytes += ": ".utf8
         bytes += value.text.utf8

@@ -10,87 +10,148 @@ public enum EntityTag {
     }
 }
 
+/// A request's precondition fields, as the bytes of their values (nil: absent).
+public struct PreconditionFields {
+    public var ifMatch: UnsafeRawBufferPointer?
+    public var ifUnmodifiedSince: UnsafeRawBufferPointer?
+    public var ifNoneMatch: UnsafeRawBufferPointer?
+    public var ifModifiedSince: UnsafeRawBufferPointer?
+    public var ifRange: UnsafeRawBufferPointer?
+
+    public init(ifMatch: UnsafeRawBufferPointer? = nil, ifUnmodifiedSince: UnsafeRawBufferPointer? = nil,
+                ifNoneMatch: UnsafeRawBufferPointer? = nil, ifModifiedSince: UnsafeRawBufferPointer? = nil,
+                ifRange: UnsafeRawBufferPointer? = nil) {
+        self.ifMatch = ifMatch
+        self.ifUnmodifiedSince = ifUnmodifiedSince
+        self.ifNoneMatch = ifNoneMatch
+        self.ifModifiedSince = ifModifiedSince
+        self.ifRange = ifRange
+    }
+}
+
+/// What the preconditions of a GET or HEAD decide.
+public enum PreconditionOutcome: Equatable {
+    /// Answer normally; `rangeApplies` says whether a Range field may be honoured.
+    case proceed(rangeApplies: Bool)
+    /// 304 Not Modified.
+    case notModified
+    /// 412 Precondition Failed.
+    case failed
+}
+
 /// Conditional requests (RFC 9110 §13) as far as a static file server needs them.
 public enum Preconditions {
-    /// Whether to answer 304 Not Modified. If-None-Match decides when present (weak
-    /// comparison; "*" matches any existing file; a malformed list matches nothing);
-    /// otherwise If-Modified-Since does: 304 when `lastModified` is not after its date,
-    /// and an unparsable date is ignored.
-    public static func isNotModified(ifNoneMatch: String?, ifModifiedSince: String?, etag: String,
-                                     lastModified: Int64) -> Bool {
-        if let ifNoneMatch {
-            let field = ASCII.trimmingWhitespace(Array(ifNoneMatch.utf8))
-            if field.elementsEqual("*".utf8) { return true }
-            guard let ours = singleTag(Array(etag.utf8)[...]), let theirs = tagList(field) else { return false }
-            return theirs.contains { $0.opaque == ours.opaque }
+    /// Evaluates the fields in RFC 9110 §13.2.2's order for a GET or HEAD of a
+    /// representation tagged `etag` (a strong tag, quotes included) and last modified
+    /// at `lastModified` (nil when it has no Last-Modified):
+    ///
+    /// 1. If-Match: none of its tags strongly equal to `etag` (and not "*") → 412.
+    /// 2. else If-Unmodified-Since: modified after its date → 412 (a date that does
+    ///    not parse is ignored).
+    /// 3. If-None-Match: a tag weakly equal to `etag`, or "*" → 304.
+    /// 4. else If-Modified-Since: not modified after its date → 304.
+    /// 5. If-Range decides whether Range applies: a strong tag equal to `etag`, or a
+    ///    date equal to `lastModified`; anything else means the whole representation.
+    ///
+    /// A client resuming a download with If-Match or If-Unmodified-Since gets 412,
+    /// not 206, once the file changed, so it never stitches two versions together.
+    public static func evaluate(_ fields: PreconditionFields, etag: [UInt8], lastModified: Int64?) -> PreconditionOutcome {
+        if let ifMatch = fields.ifMatch {
+            if !matches(list: ifMatch, etag: etag, weak: false) { return .failed }
+        } else if let ifUnmodifiedSince = fields.ifUnmodifiedSince, let lastModified,
+                  let date = HTTPDate.parse(ifUnmodifiedSince), lastModified > date {
+            return .failed
         }
-        guard let ifModifiedSince, let date = HTTPDate.parse(ifModifiedSince) else { return false }
-        return lastModified <= date
+        if let ifNoneMatch = fields.ifNoneMatch {
+            if matches(list: ifNoneMatch, etag: etag, weak: true) { return .notModified }
+        } else if let ifModifiedSince = fields.ifModifiedSince, let lastModified,
+                  let date = HTTPDate.parse(ifModifiedSince), lastModified <= date {
+            return .notModified
+        }
+        return .proceed(rangeApplies: rangeApplies(ifRange: fields.ifRange, etag: etag, lastModified: lastModified))
+    }
+
+    /// Whether `list` (`"*" / #entity-tag`) matches `etag`: "*" matches any existing
+    /// representation; a malformed list matches nothing. Strong comparison counts weak
+    /// tags as never equal.
+    private static func matches(list: UnsafeRawBufferPointer, etag: [UInt8], weak: Bool) -> Bool {
+        let field = ASCII.trimmingWhitespace(list)
+        if ASCII.equals(field, "*") { return true }
+        guard let ours = singleTag(etag[...]) else { return false }
+        var matched = false
+        let wellFormed = forEachTag(in: field) { tag in
+            if tag.opaque.elementsEqual(ours.opaque) && (weak || (!tag.isWeak && !ours.isWeak)) { matched = true }
+        }
+        return wellFormed && matched
     }
 
     /// Whether a Range field may be honoured. If-Range absent → true. An entity-tag →
     /// strong comparison with `etag` (a weak tag never matches). An HTTP-date → true only
     /// if it equals `lastModified` exactly. Anything else → false (send the whole file).
-    public static func rangeApplies(ifRange: String?, etag: String, lastModified: Int64) -> Bool {
+    private static func rangeApplies(ifRange: UnsafeRawBufferPointer?, etag: [UInt8], lastModified: Int64?) -> Bool {
         guard let ifRange else { return true }
-        let field = ASCII.trimmingWhitespace(Array(ifRange.utf8))
+        let field = ASCII.trimmingWhitespace(ifRange)
         // RFC 9110 §13.1.5: a DQUOTE (or "W/") tells an entity-tag from a date.
         if field.first == ASCII.quote || field.starts(with: "W/".utf8) {
-            guard let theirs = singleTag(field), let ours = singleTag(Array(etag.utf8)[...]) else { return false }
-            return !theirs.isWeak && !ours.isWeak && theirs.opaque == ours.opaque
+            guard let theirs = singleTag(field), let ours = singleTag(etag[...]) else { return false }
+            return !theirs.isWeak && !ours.isWeak && theirs.opaque.elementsEqual(ours.opaque)
         }
-        guard let date = HTTPDate.parse(ifRange) else { return false }
+        guard let lastModified, let date = HTTPDate.parse(ifRange) else { return false }
         return date == lastModified
     }
 
     // MARK: entity-tag syntax
 
-    private struct Tag {
+    private struct Tag<Bytes: Collection> where Bytes.Element == UInt8 {
         var isWeak: Bool
         /// The opaque-tag, quotes included.
-        var opaque: ArraySlice<UInt8>
+        var opaque: Bytes.SubSequence
     }
 
     /// Exactly one entity-tag, nothing around it.
-    private static func singleTag(_ bytes: ArraySlice<UInt8>) -> Tag? {
+    private static func singleTag<Bytes: Collection>(_ bytes: Bytes) -> Tag<Bytes>? where Bytes.Element == UInt8 {
         guard let (tag, end) = scanTag(bytes, from: bytes.startIndex), end == bytes.endIndex else { return nil }
         return tag
     }
 
     /// `1#entity-tag`: tags separated by commas and optional whitespace (empty list
-    /// elements are allowed, RFC 9110 §5.6.1); nil if anything else is found.
-    private static func tagList(_ bytes: ArraySlice<UInt8>) -> [Tag]? {
-        var tags: [Tag] = []
+    /// elements are allowed, RFC 9110 §5.6.1), each given to `body`; false if anything
+    /// else is found, or no tag.
+    private static func forEachTag<Bytes: Collection>(in bytes: Bytes, _ body: (Tag<Bytes>) -> Void) -> Bool
+    where Bytes.Element == UInt8 {
         var index = bytes.startIndex
+        var found = false
         while true {
             while index < bytes.endIndex && (ASCII.isWhitespace(bytes[index]) || bytes[index] == ASCII.comma) {
-                index += 1
+                index = bytes.index(after: index)
             }
             if index == bytes.endIndex { break }
-            guard let (tag, end) = scanTag(bytes, from: index) else { return nil }
-            tags.append(tag)
+            guard let (tag, end) = scanTag(bytes, from: index) else { return false }
+            body(tag)
+            found = true
             index = end
-            while index < bytes.endIndex && ASCII.isWhitespace(bytes[index]) { index += 1 }
-            guard index == bytes.endIndex || bytes[index] == ASCII.comma else { return nil }
+            while index < bytes.endIndex && ASCII.isWhitespace(bytes[index]) { index = bytes.index(after: index) }
+            guard index == bytes.endIndex || bytes[index] == ASCII.comma else { return false }
         }
-        return tags.isEmpty ? nil : tags
+        return found
     }
 
     /// `[ "W/" ] DQUOTE *etagc DQUOTE` starting at `start`, and the index after it.
-    private static func scanTag(_ bytes: ArraySlice<UInt8>, from start: Int) -> (Tag, Int)? {
+    private static func scanTag<Bytes: Collection>(_ bytes: Bytes, from start: Bytes.Index) -> (Tag<Bytes>, Bytes.Index)?
+    where Bytes.Element == UInt8 {
         var index = start
         let isWeak = bytes[index...].starts(with: "W/".utf8)
-        if isWeak { index += 2 }
+        if isWeak { index = bytes.index(index, offsetBy: 2) }
         guard index < bytes.endIndex, bytes[index] == ASCII.quote else { return nil }
         let opaqueStart = index
-        index += 1
+        index = bytes.index(after: index)
         // etagc: "!", "#" to "~", and obs-text; so no quote, space or control.
         while index < bytes.endIndex && bytes[index] != ASCII.quote {
             let byte = bytes[index]
             guard byte == 0x21 || (0x23...0x7E).contains(byte) || byte >= 0x80 else { return nil }
-            index += 1
+            index = bytes.index(after: index)
         }
         guard index < bytes.endIndex else { return nil }
-        return (Tag(isWeak: isWeak, opaque: bytes[opaqueStart...index]), index + 1)
+        return (Tag(isWeak: isWeak, opaque: bytes[opaqueStart...index]), bytes.index(after: index))
     }
 }

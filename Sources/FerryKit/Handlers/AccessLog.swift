@@ -1,8 +1,10 @@
 import CFerry
 import Glibc
 
-/// The access log in Combined Log Format, one write(2) per line so lines from
-/// several workers sharing the descriptor (O_APPEND) never interleave.
+/// The access log's file, shared by every worker: lines in Combined Log Format are
+/// made and gathered by each worker's `AccessLogWriter` and written here in whole
+/// lines, so lines from several workers sharing the descriptor (O_APPEND) never
+/// interleave.
 ///
 /// A log that cannot be written never stops or slows serving: each line is one
 /// attempt on a non-blocking descriptor, and a line that fails (a full disk, a FIFO
@@ -72,31 +74,32 @@ public final class AccessLog {
         if let fd = fileDescriptor { Glibc.close(fd) }
     }
 
-    /// `127.0.0.1 - - [06/Nov/1994:08:49:37 +0000] "GET / HTTP/1.0" 200 1234 "referer" "agent"`.
-    /// `bytes` is the body bytes actually sent; "-" when none.
-    public func record(peer: SocketAddress, requestLine: String?, status: Int, bytes: Int64,
-                       referer: String?, userAgent: String?) {
-        guard let fd else { return }
-        var line = peer.host
-        line += " - - ["
-        line += HTTPDate.commonLog(wallClockSeconds())
-        line += "] \""
-        line += requestLine.map(Self.escape) ?? "-"
-        line += "\" \(status) "
-        line += bytes > 0 ? String(bytes) : "-"
-        line += " \""
-        line += referer.map(Self.escape) ?? "-"
-        line += "\" \""
-        line += userAgent.map(Self.escape) ?? "-"
-        line += "\"\n"
-        let bytes = Array(line.utf8)
-        let written = bytes.withUnsafeBytes { raw in
-            var result: Int
-            repeat { result = write(fd, raw.baseAddress, raw.count) } while result < 0 && errno == EINTR
-            return result
+    /// Whether the log is a regular file: writes to it are atomic whatever their
+    /// size, while a pipe keeps only writes of up to PIPE_BUF (4096) bytes whole.
+    var isRegularFile: Bool {
+        guard let fd else { return false }
+        var status = stat()
+        return fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+    }
+
+    /// Whether lines are written anywhere (false for off).
+    var isOn: Bool { fd != nil }
+
+    /// Writes `bytes`, which hold `lines` whole lines, in one attempt: lines that do
+    /// not make it (a full disk, a FIFO nobody reads) are dropped, never retried, so
+    /// serving never waits for the log.
+    func write(_ bytes: UnsafeRawBufferPointer, lines: Int) {
+        guard let fd, !bytes.isEmpty else { return }
+        let written = retryingOnInterrupt { Glibc.write(fd, bytes.baseAddress, bytes.count) }
+        switch written {
+        case .success(let count) where count == bytes.count:
+            return
+        case .success:
+            // A partial batch (the disk filled up under it) counts as lost too.
+            failures.dropped(lines: lines, code: ENOSPC)
+        case .failure(let error):
+            failures.dropped(lines: lines, code: error.rawValue)
         }
-        // One attempt: a partial line (the disk filled up under it) counts as lost too.
-        if written != bytes.count { failures.dropped(code: written < 0 ? errno : ENOSPC) }
     }
 
     private static func open(_ path: String) throws -> Int32 {
@@ -109,20 +112,24 @@ public final class AccessLog {
     /// Quotes, backslashes and non-printable bytes become \xHH, so a client cannot
     /// forge log fields or terminal escapes.
     static func escape(_ text: String) -> String {
-        var output = ""
-        for byte in text.utf8 {
+        var output: [UInt8] = []
+        appendEscaped(Array(text.utf8), to: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// `escape` of bytes, appended to `output`.
+    static func appendEscaped<Bytes: Sequence>(_ bytes: Bytes, to output: inout [UInt8]) where Bytes.Element == UInt8 {
+        for byte in bytes {
             if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
-                output.unicodeScalars.append(Unicode.Scalar(byte))
+                output.append(byte)
             } else {
-                output += "\\x" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+                output.append(UInt8(ascii: "\\"))
+                output.append(UInt8(ascii: "x"))
+                output.append(hexDigits[Int(byte >> 4)])
+                output.append(hexDigits[Int(byte & 0x0F)])
             }
         }
-        return output
     }
-}
 
-extension String {
-    func leftPadded(to width: Int, with pad: Character = "0") -> String {
-        count >= width ? self : String(repeating: pad, count: width - count) + self
-    }
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
 }

@@ -1,11 +1,17 @@
 import Glibc
 import HTTPTypes
+import SystemPackage
 
-/// One HTTP connection on a non-blocking socket, as a state machine:
-/// read a head → decide the response → send head and body → either read the next
-/// head on the same connection (persistent) or close, lingering when input remains.
+/// One HTTP connection on a non-blocking socket: reading and parsing heads, and the
+/// connection's fate (kept for the next request, closed, or closed after lingering),
+/// each decided in one place. What to answer is the responder's; sending it is the
+/// transmission's.
+///
+/// A connection waiting for its next request holds this object and nothing else: its
+/// heads are read into the worker's buffer and answered there, and it keeps bytes of
+/// its own only while a head arrives in pieces or more input follows one.
 final class HTTPSession: Session {
-    private enum Phase {
+    private enum Phase: UInt8 {
         case readingHead
         case sending
         case lingering
@@ -17,19 +23,18 @@ final class HTTPSession: Session {
     /// response in flight.
     static let lingerSeconds = 2.0
     static let lingerBytes = 1 << 20
-    /// Body bytes sent in one `advance` before giving other sessions a turn.
-    static let bytesPerTurn = 16 << 20
-    /// Buffers larger than this are released while the connection waits for its next
-    /// request, so an idle connection holds only a small one.
-    static let idleBufferBytes = 4096
 
     let socket: Int32
-    private let peer: SocketAddress
-    private let settings: HTTPSessionSettings
-    private unowned let context: HTTPWorkerContext
+    private let peer: PeerAddress
+    /// The worker's context outlives every session it makes (no reference count).
+    private unowned(unsafe) let context: HTTPWorkerContext
     private var phase = Phase.readingHead
     private(set) var deadline: UInt64
     private(set) var summary = SessionSummary()
+
+    // The connection's fate
+    /// The response being sent is not the last: the connection stays open after it.
+    private var persistent = false
     /// Shutdown began: answer what is in flight, then close.
     private var draining = false
     /// A reload retired this worker while a response announced as persistent was in
@@ -37,71 +42,48 @@ final class HTTPSession: Session {
     /// so that request is answered too (the last, with `Connection: close`) if it
     /// begins within `Drain.retireIdleGrace`.
     private var oneMoreAfterThis = false
-
-    // Reading
-    /// Bytes received and not yet consumed: the head being read, then whatever
-    /// followed it (the next pipelined request, or a body Ferry does not read).
-    private var input: [UInt8] = []
-    private var parser: RequestHeadParser
-    private var request: RequestHead?
-    private var requestLine: String?
-    /// Waiting between requests: the keep-alive timeout runs until a byte arrives.
-    private var idle = false
     /// The client sent or announced more than heads (a body, a refused head), so the
     /// connection closes after the response, lingering.
     private var inputEndsConnection = false
+    /// Waiting between requests: the keep-alive timeout runs until a byte arrives.
+    private var idle = false
+    /// The last `advance` answered `.readable`: the next one comes because the event
+    /// loop saw input, which therefore began before that wakeup.
+    private var waitingForInput = false
+
+    // Reading
+    /// A head arriving in pieces, or bytes that followed the last one.
+    private var partial: PartialRequest?
 
     // Sending
-    private var response: Response?
-    /// Whether the connection stays open after this response.
-    private var persistent = false
-    /// The serialized head, followed by an in-memory body; later a multipart
-    /// body's boundaries and part heads, one segment at a time.
-    private var output: [UInt8] = []
-    private var headLength = 0
-    private var outputWritten = 0
-    /// Bytes of earlier in-memory segments of this response that were written.
-    private var memoryBodySent: Int64 = 0
-    /// The file range being sent: the response's file body, or the current part of
-    /// a multipart one. The descriptor stays owned by `response`.
-    private var fileRange: Response.FileBody?
-    /// A multipart body's segments still to send, and its file.
-    private var segments: ArraySlice<Response.MultipartBody.Segment> = []
-    private var segmentFile: Int32 = -1
-    /// File body bytes of the current response that reached the socket.
-    private var fileBytesSent: Int64 = 0
-    private var sentThisTurn = 0
-    private var corked = false
-    private var noDelay = false
-    private var useCopy: Bool
-    private var copyBuffer: [UInt8] = []
-    private var copyPending = 0..<0
+    private var transmission: Transmission?
+    /// The access log's view of the request, copied when its response outlives the
+    /// advance that read it (the worker's read buffer then holds other requests).
+    private var loggedRequest: LoggedRequest?
     private var lingered = 0
-    /// limit_rate / limit_rate_after; nil when no limit is set.
-    private var pacer: BodyPacer?
 
-    init(socket: Int32, peer: SocketAddress, settings: HTTPSessionSettings, context: HTTPWorkerContext) {
+    init(socket: Int32, peer: PeerAddress, context: HTTPWorkerContext) {
         self.socket = socket
         self.peer = peer
-        self.settings = settings
         self.context = context
-        parser = RequestHeadParser(limits: settings.limits)
-        useCopy = settings.bodyMode == .copy
-        if settings.limitRate > 0 { pacer = BodyPacer(rate: settings.limitRate, after: settings.limitRateAfter) }
-        deadline = monotonicNanoseconds() + settings.headTimeout.nanoseconds
+        deadline = monotonicNanoseconds() + context.settings.headTimeout.nanoseconds
     }
 
+    private var settings: HTTPSessionSettings { context.settings }
+
     func advance() -> SessionWant {
-        sentThisTurn = 0
         while true {
             let want: SessionWant?
             switch phase {
             case .readingHead: want = readHead()
-            case .sending: want = send()
+            case .sending: want = resumeSending()
             case .lingering: want = linger()
             case .finished: return .finished
             }
-            if let want { return want }
+            if let want {
+                waitingForInput = want == .readable
+                return want
+            }
         }
     }
 
@@ -112,11 +94,17 @@ final class HTTPSession: Session {
             finish()
         case .readingHead:
             // Best effort: the client is slow, so the 408 page may not fit in its window.
-            let timeout = context.responder.error(.requestTimeout, "the request head took too long")
-            start(timeout, persistent: false)
-            let n = output.withUnsafeBytes { write(socket, $0.baseAddress, $0.count) }
-            outputWritten = max(n, 0)
-            summary.bytesFromMemory += Int64(outputWritten)
+            persistent = false
+            context.output.removeAll(keepingCapacity: true)
+            let plan = context.responder.refusal(.requestTimeout, "the request head took too long",
+                                                 framing: HeadFraming(version: refusalVersion, connection: .close),
+                                                 into: &context.output)
+            var sending = Transmission(plan: plan, headLength: context.output.count - plan.memoryBodyLength,
+                                       settings: settings.transmit)
+            _ = sending.start(socket: socket, output: &context.output, settings: settings.transmit)
+            summary.requests += 1
+            summary.status = plan.status
+            record(sending, LoggedFields())
             finish()
         case .sending:
             context.errorLog("ferry: \(peer.host): no send progress for \(Int(settings.sendTimeout)) s; closing")
@@ -130,7 +118,9 @@ final class HTTPSession: Session {
         // A retirement promised this connection one more request; the promise holds.
         if !oneMoreAfterThis { draining = true }
         // A request that has arrived but is not read yet is answered, not cut off.
-        guard phase == .readingHead && input.isEmpty && SocketOptions.unreadByteCount(socket) == 0 else { return false }
+        guard phase == .readingHead, partial?.bytes.isEmpty ?? true, SocketOptions.unreadByteCount(socket) == 0 else {
+            return false
+        }
         finish()
         return true
     }
@@ -144,14 +134,16 @@ final class HTTPSession: Session {
     /// Parses what has arrived, reading more as needed. Returns what to wait for, or
     /// nil when the phase changed and the session should go on at once.
     private func readHead() -> SessionWant? {
-        // Bytes already here (pipelined after the previous request) are parsed first.
-        if !input.isEmpty, parseInput() { return nil }
-        let capacity = settings.limits.requestLineBytes + settings.limits.headerBytes + 4
+        // Bytes that followed the last head (pipelined) are parsed before any read.
+        if let partial, partial.unparsed {
+            partial.unparsed = false
+            if let want = parse(partial) { return want }
+        }
+        let readOnWakeup = waitingForInput && partial == nil
         while true {
-            let room = capacity + 1 - input.count
-            let n = context.scratch.withUnsafeMutableBytes { buffer in
-                read(socket, buffer.baseAddress, min(buffer.count, max(room, 1)))
-            }
+            let room = settings.headCapacity + 1 - (partial?.bytes.count ?? 0)
+            let buffer = context.readBuffer
+            let n = read(socket, buffer.baseAddress, min(buffer.count, max(room, 1)))
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN { return .readable }
@@ -160,44 +152,99 @@ final class HTTPSession: Session {
             }
             if n == 0 {
                 // The client closed (or half-closed) before a complete head.
-                if input.isEmpty {
+                guard let partial, !partial.bytes.isEmpty else {
                     finish()
-                } else {
-                    inputEndsConnection = true
-                    start(context.responder.error(.badRequest, "incomplete request head"), persistent: false)
+                    return nil
                 }
-                return nil
+                inputEndsConnection = true
+                return refuse(HTTPError(status: .badRequest, reason: "incomplete request head"),
+                              requestLine: nil)
             }
             if idle {
                 // The next request has begun: from here its whole head has head_timeout.
                 idle = false
                 deadline = monotonicNanoseconds() + settings.headTimeout.nanoseconds
             }
-            context.scratch.withUnsafeBytes { input.append(contentsOf: $0[0..<n]) }
-            if parseInput() { return nil }
+            let received = UnsafeRawBufferPointer(start: buffer.baseAddress, count: n)
+            if let partial {
+                partial.bytes.append(contentsOf: received)
+                if let want = parse(partial) { return want }
+                continue
+            }
+            // A head that arrives whole is parsed and answered where it was read.
+            let headTick = context.tickForHead(readOnWakeup: readOnWakeup)
+            var parser = RequestHeadParser(limits: settings.limits)
+            switch parser.parse(received) {
+            case .incomplete:
+                partial = PartialRequest(bytes: Array(received), parser: parser, headTick: headTick)
+            case .complete(let head, let consumed):
+                keepInput(after: consumed, of: received)
+                return answer(head, in: received, headTick: headTick)
+            case .failed(let error, let requestLine):
+                return refuse(error, requestLine: requestLine)
+            }
         }
     }
 
-    /// Runs the parser over `input`; true when it reached a verdict and a response began.
-    private func parseInput() -> Bool {
-        switch input.withUnsafeBytes({ parser.parse($0) }) {
+    /// Runs the parser over a partial request's bytes: nil while the head is
+    /// incomplete; once it was answered or refused, what that said to wait for (nil:
+    /// go on at once).
+    private func parse(_ partial: PartialRequest) -> SessionWant?? {
+        let result = partial.bytes.withUnsafeBytes { partial.parser.parse($0) }
+        switch result {
         case .incomplete:
-            return false
+            return nil
         case .complete(let head, let consumed):
-            request = head
-            requestLine = head.requestLine
-            input.removeFirst(consumed)
-            if head.announcesBody { inputEndsConnection = true }
-            start(context.responder.respond(to: head), persistent: staysOpen(after: head))
-            return true
-        case .failed(let failure, let line):
-            requestLine = line
-            // The head was refused before its end, perhaps: assume more is coming.
-            inputEndsConnection = true
-            start(context.responder.error(failure.status, failure.reason), persistent: false)
-            return true
+            self.partial = nil
+            return partial.bytes.withUnsafeBytes { bytes in
+                keepInput(after: consumed, of: bytes)
+                return answer(head, in: bytes, headTick: partial.headTick)
+            }
+        case .failed(let error, let requestLine):
+            return refuse(error, requestLine: requestLine)
         }
     }
+
+    /// Keeps the bytes after a head (a pipelined request, or a body Ferry does not
+    /// read) for after the response. They arrived after the wakeup that read them may
+    /// have begun, so their head takes a tick of its own.
+    private func keepInput(after consumed: Int, of bytes: UnsafeRawBufferPointer) {
+        guard consumed < bytes.count else { return }
+        partial = PartialRequest(bytes: Array(bytes[consumed...]), parser: RequestHeadParser(limits: settings.limits),
+                                 headTick: context.tickForHead(readOnWakeup: false), unparsed: true)
+    }
+
+    /// Decides the connection's fate, has the responder write the response, and
+    /// begins sending it.
+    private func answer(_ head: RequestHead, in bytes: UnsafeRawBufferPointer, headTick: UInt64) -> SessionWant? {
+        if head.announcesBody { inputEndsConnection = true }
+        persistent = staysOpen(after: head)
+        let connection: ConnectionField = !persistent ? .close : head.version == .http1_0 ? .keepAlive : .none
+        // The request's own version (RFC 9110 §6.2 lets a server answer 1.0 in 1.0).
+        let framing = HeadFraming(version: settings.minimalHTTP10 ? .http1_0 : head.version, connection: connection)
+        let request = RequestView(head: head, bytes: bytes)
+        context.output.removeAll(keepingCapacity: true)
+        let plan = context.responder.respond(to: request, framing: framing, headTick: headTick, into: &context.output)
+        return send(plan, logging: LoggedFields(requestLine: request.requestLine, referer: request.value(.referer),
+                                                userAgent: request.value(.userAgent)))
+    }
+
+    /// A head refused before it could be answered (malformed, too large, cut short):
+    /// an error page, then the connection closes, lingering.
+    private func refuse(_ error: HTTPError, requestLine: String?) -> SessionWant? {
+        inputEndsConnection = true
+        persistent = false
+        partial = nil
+        context.output.removeAll(keepingCapacity: true)
+        let plan = context.responder.refusal(error.status, error.reason,
+                                             framing: HeadFraming(version: refusalVersion, connection: .close),
+                                             into: &context.output)
+        guard let requestLine else { return send(plan, logging: LoggedFields()) }
+        return Array(requestLine.utf8).withUnsafeBytes { send(plan, logging: LoggedFields(requestLine: $0)) }
+    }
+
+    /// A head refused before its version was read gets HTTP/1.1 (1.0 in the minimal mode).
+    private var refusalVersion: HTTPVersion { settings.minimalHTTP10 ? .http1_0 : .http1_1 }
 
     /// Whether the connection is kept after answering `head` (RFC 9112 §9.3), within
     /// Ferry's own limits.
@@ -208,140 +255,61 @@ final class HTTPSession: Session {
 
     // MARK: sending
 
-    /// Serializes the head (version and Connection decided now) and begins sending.
-    private func start(_ response: Response, persistent: Bool) {
-        self.response = response
-        self.persistent = persistent
+    /// Begins sending `plan` (its head in the worker's output buffer).
+    private func send(_ plan: ResponsePlan, logging fields: LoggedFields) -> SessionWant? {
         summary.requests += 1
-        summary.status = response.status.code
+        summary.status = plan.status
         phase = .sending
-        deadline = monotonicNanoseconds() + settings.sendTimeout.nanoseconds
+        var sending = Transmission(plan: plan, headLength: context.output.count - plan.memoryBodyLength,
+                                   settings: settings.transmit)
+        let step = sending.start(socket: socket, output: &context.output, settings: settings.transmit)
+        if step == .complete { return responseSent(sending, fields) }
+        transmission = sending
+        if context.accessLog.isOn { loggedRequest = LoggedRequest(fields) }
+        madeProgress()
+        return want(after: step)
+    }
 
-        // The request's own version (RFC 9110 §6.2 lets a server answer 1.0 in 1.0);
-        // a head refused before it could be read gets HTTP/1.1.
-        let version: HTTPVersion = settings.minimalHTTP10 ? .http1_0 : request?.version ?? .http1_1
-        let connection: ConnectionField
-        if !persistent {
-            connection = .close
-        } else {
-            connection = request?.version == .http1_0 ? .keepAlive : .none
+    private func resumeSending() -> SessionWant? {
+        guard var sending = transmission else { return responseSent(nil, LoggedFields()) }
+        let before = sending.headBytesSent + sending.bodyBytesSent
+        let step = sending.resume(socket: socket, settings: settings.transmit)
+        transmission = sending
+        if step == .complete {
+            transmission = nil
+            return loggedRequest.withFields { responseSent(sending, $0) }
         }
-        output.removeAll(keepingCapacity: true)
-        response.head.serialize(version: version, contentLength: response.contentLength, connection: connection,
-                                date: context.dates.current(), server: settings.serverName, into: &output)
-        headLength = output.count
-        if case .bytes(let body) = response.body { output += body }
-        outputWritten = 0
-        memoryBodySent = 0
-        fileBytesSent = 0
-        pacer?.reset()
-        fileRange = response.file
-        if case .multipart(let parts) = response.body {
-            segments = parts.segments[...]
-            segmentFile = parts.fd
-        } else {
-            segments = []
-        }
+        if sending.headBytesSent + sending.bodyBytesSent > before { madeProgress() }
+        return want(after: step)
+    }
 
-        if settings.cork && response.hasFileBody {
-            // Hold the head until the body's first bytes join it in full segments.
-            SocketOptions.setCork(socket, true)
-            corked = true
+    /// What to wait for after a transmission step that did not complete the response.
+    private func want(after step: TransmitStep) -> SessionWant? {
+        switch step {
+        case .complete:
+            return nil
+        case .wouldBlock, .yield:
+            // A yield waits for writability too: the socket is writable, so the next
+            // wakeup comes back here once the others had their turn.
+            return .writable
+        case .wake(let time):
+            // The pause is not a stall: the send timeout counts from the wakeup.
+            deadline = time + settings.sendTimeout.nanoseconds
+            return .wake(at: time)
+        case .fileEnded:
+            context.errorLog("ferry: \(peer.host): file shrank while being sent; response cut short")
+            finish()
+            return nil
+        case .failed(let error):
+            clientWentAway(error)
+            return nil
         }
     }
 
-    private func send() -> SessionWant? {
-        repeat {
-            if let want = sendOutputAndFile() { return want }
-            if phase != .sending { return nil }
-        } while nextSegment()
-        return responseSent()
-    }
-
-    /// A multipart body's next segment becomes the output or the file range; false
-    /// when none is left.
-    private func nextSegment() -> Bool {
-        guard let segment = segments.popFirst() else { return false }
-        switch segment {
-        case .bytes(let bytes):
-            memoryBodySent += Int64(outputWritten - headLength)
-            headLength = 0
-            output = bytes
-            outputWritten = 0
-        case .file(let offset, let length):
-            fileRange = Response.FileBody(fd: segmentFile, offset: offset, length: length)
-        }
-        return true
-    }
-
-    /// Writes what is in `output`, then the file range. Returns what to wait for,
-    /// nil when both are out (or the session finished: check `phase`).
-    private func sendOutputAndFile() -> SessionWant? {
-        // The head (and an in-memory body) first, in one write when it fits.
-        while outputWritten < output.count {
-            let n = output.withUnsafeBytes { raw in
-                write(socket, raw.baseAddress! + outputWritten, raw.count - outputWritten)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN { return .writable }
-                clientWentAway(errno)
-                return nil
-            }
-            outputWritten += n
-            summary.bytesFromMemory += Int64(n)
-            madeProgress()
-        }
-        // Then the file, yielding now and then so an event loop's other clients are
-        // not starved by one fast reader of a big file.
-        while let body = fileRange, body.length > 0 {
-            if sentThisTurn >= Self.bytesPerTurn { return .writable }
-            var allowed = Int64.max
-            switch pacer?.allowance(sent: fileBytesSent, remaining: body.length, now: monotonicNanoseconds()) {
-            case .send(let bytes)?:
-                allowed = bytes
-            case .waitUntil(let time)?:
-                uncork()
-                // The pause is not a stall: the send timeout counts from the wakeup.
-                deadline = time + settings.sendTimeout.nanoseconds
-                return .wake(at: time)
-            case nil:
-                break
-            }
-            var remaining = body
-            let step = sendStep(&remaining, most: allowed)
-            fileRange = remaining
-            switch step {
-            case .sent(let n):
-                sentThisTurn += n
-                fileBytesSent += Int64(n)
-                if useCopy { summary.bytesViaCopy += Int64(n) } else { summary.bytesViaSendfile += Int64(n) }
-                uncork()
-                madeProgress()
-            case .wouldBlock:
-                uncork()
-                return .writable
-            case .unsupported:
-                useCopy = true
-            case .fileEnded:
-                context.errorLog("ferry: \(peer.host): file shrank while being sent; response cut short")
-                finish()
-                return nil
-            case .failed(let code):
-                clientWentAway(code)
-                return nil
-            }
-        }
-        return nil
-    }
-
-    /// The whole response is out: log it, then wait for the next request or close.
-    private func responseSent() -> SessionWant? {
-        response?.closeFile()
-        fileRange = nil
-        uncork()
-        logRequest()
-        response = nil
+    /// The whole response is out: count and log it, then wait for the next request or close.
+    private func responseSent(_ sent: Transmission?, _ fields: LoggedFields) -> SessionWant? {
+        record(sent, fields)
+        loggedRequest = nil
         if persistent && !draining {
             awaitNextRequest()
             if oneMoreAfterThis {
@@ -352,17 +320,18 @@ final class HTTPSession: Session {
             }
             // Nothing pipelined: the next request has yet to come, so wait for it
             // rather than try a read that would only say EAGAIN.
-            return input.isEmpty ? .readable : nil
+            return partial == nil ? .readable : nil
         }
         // Lingering close, when the client sent or announced more than the head (a
         // body, pipelined requests) or bytes are waiting now: closing with input unread
         // makes the kernel send a RST that destroys the response in flight. Otherwise
         // close at once, as nginx does: a staged close on every connection costs about
         // a fifth of the small-file request rate (measured with ab -c 32).
-        guard inputEndsConnection || !input.isEmpty || SocketOptions.unreadByteCount(socket) > 0 else {
+        guard inputEndsConnection || partial != nil || SocketOptions.unreadByteCount(socket) > 0 else {
             finish()
             return nil
         }
+        partial = nil
         shutdown(socket, Int32(SHUT_WR))
         phase = .lingering
         deadline = monotonicNanoseconds() + Self.lingerSeconds.nanoseconds
@@ -370,52 +339,32 @@ final class HTTPSession: Session {
         return .readable
     }
 
-    /// Resets the per-request state and reads the next head; bytes that came with the
-    /// last request stay in `input` and are parsed first.
-    private func awaitNextRequest() {
-        if !noDelay {
-            // Later responses may be written while the last segment of an earlier one
-            // is still unacknowledged; Nagle would hold them for the client's delayed
-            // ACK (40 ms). Corking still joins a head to its file body.
-            SocketOptions.setNoDelay(socket, true)
-            noDelay = true
-        }
-        request = nil
-        requestLine = nil
-        parser = RequestHeadParser(limits: settings.limits)
-        phase = .readingHead
-        idle = input.isEmpty
-        let timeout = idle ? settings.keepAliveTimeout : settings.headTimeout
-        deadline = monotonicNanoseconds() + timeout.nanoseconds
-        if output.capacity > Self.idleBufferBytes { output = [] }
-        if input.isEmpty && input.capacity > Self.idleBufferBytes { input = [] }
+    /// Counts a response in the summary and writes its access log line.
+    private func record(_ sent: Transmission?, _ fields: LoggedFields) {
+        guard let sent else { return }
+        summary.bytesFromMemory += sent.headBytesSent + sent.memoryBodySent
+        if sent.usesCopy { summary.bytesViaCopy += sent.fileBytesSent } else { summary.bytesViaSendfile += sent.fileBytesSent }
+        context.accessLog.record(peer: peer, AccessLogFields(requestLine: fields.requestLine, status: summary.status,
+                                                             bytes: sent.bodyBytesSent, referer: fields.referer,
+                                                             userAgent: fields.userAgent))
     }
 
-    /// One step of the body through sendfile, or through the copy loop, of at most
-    /// `most` bytes (what the rate limit allows now).
-    private func sendStep(_ body: inout Response.FileBody, most: Int64) -> BodySender.Step {
-        if useCopy {
-            if copyBuffer.isEmpty { copyBuffer = [UInt8](repeating: 0, count: settings.copyBufferBytes) }
-            return BodySender.copyStep(socket: socket, file: body.fd, offset: &body.offset, remaining: &body.length,
-                                       buffer: &copyBuffer, pending: &copyPending,
-                                       most: Int(min(most, Int64(copyBuffer.count))))
-        }
-        return BodySender.sendfileStep(socket: socket, file: body.fd, offset: &body.offset, remaining: &body.length,
-                                       chunk: Int(min(most, Int64(settings.sendfileChunkBytes))))
+    /// Waits for the next head; bytes that came with the last request stay in
+    /// `partial` and are parsed first.
+    private func awaitNextRequest() {
+        phase = .readingHead
+        idle = partial == nil
+        let timeout = idle ? settings.keepAliveTimeout : settings.headTimeout
+        deadline = monotonicNanoseconds() + timeout.nanoseconds
     }
 
     private func madeProgress() {
         deadline = monotonicNanoseconds() + settings.sendTimeout.nanoseconds
     }
 
-    private func uncork() {
-        guard corked else { return }
-        SocketOptions.setCork(socket, false)
-        corked = false
-    }
-
-    private func clientWentAway(_ code: Int32) {
-        context.errorLog("ferry: \(peer.host): \(String(cString: strerror(code))) after \(summary.bytesSent) bytes")
+    private func clientWentAway(_ error: Errno) {
+        let sent = transmission.map { $0.headBytesSent + $0.bodyBytesSent } ?? 0
+        context.errorLog("ferry: \(peer.host): \(error) after \(sent) bytes of the response")
         finish()
     }
 
@@ -424,8 +373,9 @@ final class HTTPSession: Session {
     /// Reads and discards what the client still sends, until it closes, so the
     /// close that follows does not reset the connection under the response.
     private func linger() -> SessionWant? {
+        let buffer = context.readBuffer
         while lingered < Self.lingerBytes {
-            let n = context.scratch.withUnsafeMutableBytes { read(socket, $0.baseAddress, $0.count) }
+            let n = read(socket, buffer.baseAddress, buffer.count)
             if n > 0 { lingered += n; continue }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && errno == EAGAIN { return .readable }
@@ -435,26 +385,74 @@ final class HTTPSession: Session {
         return nil
     }
 
-    /// One access-log line for the current response, with the body bytes that left.
-    private func logRequest() {
-        let memoryBody = memoryBodySent + Int64(max(0, outputWritten - headLength))
-        context.accessLog.record(peer: peer, requestLine: requestLine, status: summary.status,
-                                 bytes: fileBytesSent + memoryBody, referer: request?.referer,
-                                 userAgent: request?.userAgent)
-    }
-
     private func finish() {
         guard phase != .finished else { return }
-        uncork()
-        if response != nil {
+        if let cutShort = transmission {
             // A response cut short (client gone, timeout, file shrank) is logged too.
-            response?.closeFile()
-            logRequest()
-            response = nil
+            loggedRequest.withFields { record(cutShort, $0) }
+            transmission = nil
         }
-        fileRange = nil
-        segments = []
+        loggedRequest = nil
+        partial = nil
         phase = .finished
         deadline = 0
+    }
+}
+
+/// A request head that arrived in pieces, or bytes that followed a head: kept by its
+/// session until they make a head.
+private final class PartialRequest {
+    var bytes: [UInt8]
+    var parser: RequestHeadParser
+    /// When the head began (`OpenFileCache`).
+    let headTick: UInt64
+    /// The bytes followed an earlier head and have not been parsed yet.
+    var unparsed: Bool
+
+    init(bytes: [UInt8], parser: RequestHeadParser, headTick: UInt64, unparsed: Bool = false) {
+        self.bytes = bytes
+        self.parser = parser
+        self.headTick = headTick
+        self.unparsed = unparsed
+    }
+}
+
+/// The request's parts an access log line shows, as bytes valid for the call they
+/// are passed to.
+private struct LoggedFields {
+    var requestLine: UnsafeRawBufferPointer?
+    var referer: UnsafeRawBufferPointer?
+    var userAgent: UnsafeRawBufferPointer?
+}
+
+/// `LoggedFields` copied, for a response that outlives the bytes it was read from.
+private struct LoggedRequest {
+    var requestLine: [UInt8]?
+    var referer: [UInt8]?
+    var userAgent: [UInt8]?
+
+    init(_ fields: LoggedFields) {
+        requestLine = fields.requestLine.map { Array($0) }
+        referer = fields.referer.map { Array($0) }
+        userAgent = fields.userAgent.map { Array($0) }
+    }
+}
+
+private extension Optional where Wrapped == LoggedRequest {
+    /// Calls `body` with the copied fields as `LoggedFields` (all absent for nil).
+    func withFields<R>(_ body: (LoggedFields) -> R) -> R {
+        guard let request = self else { return body(LoggedFields()) }
+        return withBytes(request.requestLine) { line in
+            withBytes(request.referer) { referer in
+                withBytes(request.userAgent) { agent in
+                    body(LoggedFields(requestLine: line, referer: referer, userAgent: agent))
+                }
+            }
+        }
+    }
+
+    private func withBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        guard let bytes else { return body(nil) }
+        return bytes.withUnsafeBytes { body($0) }
     }
 }

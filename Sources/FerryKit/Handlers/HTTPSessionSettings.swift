@@ -1,5 +1,6 @@
 /// What an HTTP session needs to know of the configuration: its limits, timeouts and
-/// how to send bodies. Taken from `ServerConfig` once per worker.
+/// how to send bodies. Taken from `ServerConfig` once per worker and shared by its
+/// sessions (through the worker's context), so a connection carries none of it.
 struct HTTPSessionSettings {
     var limits: HeadLimits
     /// Seconds for a whole request head, from its first byte (or the connection's start).
@@ -12,16 +13,12 @@ struct HTTPSessionSettings {
     var keepAliveRequests: Int
     /// Every response HTTP/1.0 with `Connection: close`, one request per connection.
     var minimalHTTP10: Bool
-    var bodyMode: BodyMode
-    var cork: Bool
-    var sendfileChunkBytes: Int
-    var copyBufferBytes: Int
-    /// File body bytes per second per response; 0: no limit.
-    var limitRate: Int64
-    /// File body bytes sent at full speed before `limitRate` applies.
-    var limitRateAfter: Int64
+    var transmit: TransmitSettings
     /// The Server field's value.
     var serverName: FieldValue
+
+    /// Body bytes one session sends before the event loop gives the others a turn.
+    static let turnBytes = 16 << 20
 
     init(_ config: ServerConfig) {
         limits = HeadLimits()
@@ -33,14 +30,15 @@ struct HTTPSessionSettings {
         keepAliveTimeout = config.keepAliveTimeout
         keepAliveRequests = config.keepAliveRequests
         minimalHTTP10 = config.minimalHTTP10
-        bodyMode = config.bodyMode
-        cork = config.cork
-        sendfileChunkBytes = config.sendfileChunkBytes
-        copyBufferBytes = config.copyBufferBytes
-        limitRate = Int64(config.limitRate)
-        limitRateAfter = Int64(config.limitRateAfter)
+        transmit = TransmitSettings(bodyMode: config.bodyMode, cork: config.cork,
+                                    sendfileChunkBytes: config.sendfileChunkBytes,
+                                    copyBufferBytes: config.copyBufferBytes, turnBytes: Self.turnBytes,
+                                    limitRate: Int64(config.limitRate), limitRateAfter: Int64(config.limitRateAfter))
         // Loading refuses a server_name that is not a field value; a ServerConfig built
         // in code without that check gets the default instead of a broken head.
         serverName = FieldValue(config.serverName) ?? "Ferry"
     }
+
+    /// The most bytes a request head may take, its line ends included.
+    var headCapacity: Int { limits.requestLineBytes + limits.headerBytes + 4 }
 }

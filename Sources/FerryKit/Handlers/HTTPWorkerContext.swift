@@ -1,19 +1,41 @@
-/// What every HTTP session of one worker shares: the responder and its caches, the
-/// Date cache, the logs and a scratch buffer. One per worker process or thread, so
-/// nothing here needs a lock; the sessions of one worker never run at once.
+/// What every HTTP session of one worker shares: the settings, the responder and its
+/// open-file cache, the time, the access log, and the buffers a request passes
+/// through. One per worker process or thread, so nothing here needs a lock; the
+/// sessions of one worker never run at once.
 final class HTTPWorkerContext {
+    let settings: HTTPSessionSettings
     let responder: StaticFileResponder
-    let dates = DateHeaderCache()
-    let accessLog: AccessLog
+    let dates: DateHeaderCache
+    let accessLog: AccessLogWriter
     /// Where a session reports trouble (a client gone mid-response, a file that shrank).
     let errorLog: (String) -> Void
-    /// Where sessions read into before keeping what they need: allocated once per
-    /// worker instead of per read.
-    var scratch = [UInt8](repeating: 0, count: 4096)
+    /// nil when the cache is off or inotify is unavailable.
+    let cache: OpenFileCache?
+    /// Where sessions read heads into: a head that arrives whole (most do) is parsed
+    /// and answered in place, and a session keeps bytes of its own only when a head
+    /// arrives in pieces or more follows it.
+    let readBuffer: UnsafeMutableRawBufferPointer
+    /// Where the responder writes each response's head (and small body), reused.
+    var output: [UInt8] = []
 
-    init(responder: StaticFileResponder, accessLog: AccessLog, errorLog: @escaping (String) -> Void) {
+    init(settings: HTTPSessionSettings, responder: StaticFileResponder, dates: DateHeaderCache,
+         accessLog: AccessLogWriter, cache: OpenFileCache?, errorLog: @escaping (String) -> Void) {
+        self.settings = settings
         self.responder = responder
+        self.dates = dates
         self.accessLog = accessLog
+        self.cache = cache
         self.errorLog = errorLog
+        readBuffer = .allocate(byteCount: settings.headCapacity + 1, alignment: 16)
+        output.reserveCapacity(4096)
+    }
+
+    deinit {
+        readBuffer.deallocate()
+    }
+
+    /// The tick of a head whose first byte was read just now (`OpenFileCache`).
+    func tickForHead(readOnWakeup: Bool) -> UInt64 {
+        cache?.tickForHead(readOnWakeup: readOnWakeup) ?? 0
     }
 }

@@ -27,11 +27,11 @@ final class LogFailureReport {
         mutex.deallocate()
     }
 
-    /// One line could not be written; `code` is why.
-    func dropped(code: Int32) {
+    /// `lines` lines could not be written; `code` is why.
+    func dropped(lines: Int = 1, code: Int32) {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        droppedSinceReport += 1
+        droppedSinceReport += lines
         let now = clock()
         guard lastReport == 0 || now - lastReport >= Self.interval else { return }
         let reason = String(cString: strerror(code))

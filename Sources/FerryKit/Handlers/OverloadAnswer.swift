@@ -8,8 +8,9 @@ extension HTTPFileHandler {
         head.add("Content-Type", "text/html; charset=utf-8")
         let page = ErrorPage.html(.serviceUnavailable, detail: "Too many connections at once; try again in a moment.")
         var bytes: [UInt8] = []
-        head.serialize(version: settings.minimalHTTP10 ? .http1_0 : .http1_1, contentLength: Int64(page.count),
-                       connection: .close, date: context.dates.current(), server: settings.serverName, into: &bytes)
+        head.serialize(version: context.settings.minimalHTTP10 ? .http1_0 : .http1_1,
+                       contentLength: Int64(page.count), connection: .close, prelude: context.dates.prelude(),
+                       into: &bytes)
         return bytes + page
     }
 }

@@ -2,8 +2,6 @@
 struct ResponderOptions {
     /// [http] listing.
     var listing: Bool
-    /// [http] precompressed: serve "NAME.br", "NAME.zst", "NAME.gz" when they exist.
-    var precompressed: Bool
     /// [[headers]].
     var headerRules: [HeaderRule]
     /// [http] error_pages, opened once by the server (before privileges are dropped),
@@ -14,7 +12,6 @@ struct ResponderOptions {
 
     init(_ config: ServerConfig, errorPages: ErrorPages?) {
         listing = config.listing
-        precompressed = config.precompressed
         headerRules = config.headerRules
         self.errorPages = errorPages
         maxRanges = config.maxRanges

@@ -74,10 +74,33 @@ public protocol ConnectionHandler: AnyObject {
     /// before closing it (HTTP: a 503). Small: it is written once, without waiting.
     /// Empty: just close.
     func overloadAnswer() -> [UInt8]
+
+    // The hooks an event loop calls; a blocking driver calls none of them.
+
+    /// A descriptor the event loop watches for readability on the handler's behalf
+    /// (HTTP: the open-file cache's inotify descriptor); -1 for none. It may change
+    /// during `loopWokeUp`.
+    var changeDescriptor: Int32 { get }
+
+    /// The loop woke up; called before any session of the wakeup runs.
+    /// `changesReady`: the wakeup reported `changeDescriptor` readable, or may have
+    /// missed it (its list of ready descriptors was full).
+    func loopWokeUp(changesReady: Bool)
+
+    /// The loop is about to wait again (HTTP: the access log lines of the iteration
+    /// leave in one write).
+    func loopIterationEnded()
+
+    /// When the handler next needs the loop awake (monotonic ns; 0: never).
+    var nextWakeup: UInt64 { get }
 }
 
 public extension ConnectionHandler {
     func overloadAnswer() -> [UInt8] { [] }
+    var changeDescriptor: Int32 { -1 }
+    func loopWokeUp(changesReady: Bool) {}
+    func loopIterationEnded() {}
+    var nextWakeup: UInt64 { 0 }
 }
 
 /// Makes one handler per worker, called in the worker after fork or at thread start.

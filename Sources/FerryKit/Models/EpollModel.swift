@@ -24,7 +24,7 @@ public struct EpollModel: ServerModel {
     }
 }
 
-/// The epoll instance; each registration's token is the descriptor itself.
+/// The epoll instance; each registration carries the loop's token in its data.
 final class EpollBackend: ReadinessBackend {
     static let name = EpollModel.name
 
@@ -36,12 +36,12 @@ final class EpollBackend: ReadinessBackend {
 
     func refusal(for fd: Int32) -> String? { nil }
 
-    func watch(_ fd: Int32, for interest: Interest) throws {
-        try epoll.add(fd, events: Self.events(for: interest), token: UInt64(fd))
+    func watch(_ fd: Int32, for interest: Interest, token: UInt64) throws {
+        try epoll.add(fd, events: Self.events(for: interest), token: token)
     }
 
-    func change(_ fd: Int32, to interest: Interest) throws {
-        try epoll.modify(fd, events: Self.events(for: interest), token: UInt64(fd))
+    func change(_ fd: Int32, to interest: Interest, token: UInt64) throws {
+        try epoll.modify(fd, events: Self.events(for: interest), token: token)
     }
 
     func forget(_ fd: Int32) {
@@ -51,12 +51,12 @@ final class EpollBackend: ReadinessBackend {
         epoll.remove(fd)
     }
 
-    func wait(timeoutMilliseconds: Int32, into ready: inout [Int32]) throws {
+    func wait(timeoutMilliseconds: Int32, into ready: inout [UInt64]) throws -> Bool {
         ready.removeAll(keepingCapacity: true)
         // EPOLLERR and EPOLLHUP are always reported; they wake the session like readiness.
-        for event in try epoll.wait(timeoutMilliseconds: timeoutMilliseconds) {
-            ready.append(Int32(truncatingIfNeeded: event.data))
-        }
+        let events = try epoll.wait(timeoutMilliseconds: timeoutMilliseconds)
+        for event in events { ready.append(event.data) }
+        return events.count == epoll.capacity
     }
 
     private static func events(for interest: Interest) -> UInt32 {

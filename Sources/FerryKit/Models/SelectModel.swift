@@ -30,10 +30,13 @@ final class SelectBackend: ReadinessBackend {
     private var writeSet = fd_set()
     /// The highest watched descriptor (-1: none); select scans up to it.
     private var highest: Int32 = -1
+    /// The loop's token of each watched descriptor, by descriptor.
+    private var tokens: [UInt64]
 
     init() {
         ferry_fd_zero(&readSet)
         ferry_fd_zero(&writeSet)
+        tokens = Array(repeating: 0, count: Int(setSize))
     }
 
     func refusal(for fd: Int32) -> String? {
@@ -42,13 +45,14 @@ final class SelectBackend: ReadinessBackend {
             + " (the poll and epoll models have no such limit)"
     }
 
-    func watch(_ fd: Int32, for interest: Interest) throws {
-        try change(fd, to: interest)
+    func watch(_ fd: Int32, for interest: Interest, token: UInt64) throws {
+        try change(fd, to: interest, token: token)
     }
 
-    func change(_ fd: Int32, to interest: Interest) throws {
+    func change(_ fd: Int32, to interest: Interest, token: UInt64) throws {
         // The loop never passes a refused descriptor; this keeps FD_SET in bounds regardless.
         guard fd >= 0 && fd < setSize else { throw SystemError("FD_SET(\(fd))", code: EBADF) }
+        tokens[Int(fd)] = token
         switch interest {
         case .readable:
             ferry_fd_clr(fd, &writeSet)
@@ -67,7 +71,7 @@ final class SelectBackend: ReadinessBackend {
         while highest >= 0 && !isWatched(highest) { highest -= 1 }
     }
 
-    func wait(timeoutMilliseconds: Int32, into ready: inout [Int32]) throws {
+    func wait(timeoutMilliseconds: Int32, into ready: inout [UInt64]) throws -> Bool {
         ready.removeAll(keepingCapacity: true)
         var readable = readSet
         var writable = writeSet
@@ -76,14 +80,15 @@ final class SelectBackend: ReadinessBackend {
             ? select(highest + 1, &readable, &writable, nil, nil)
             : select(highest + 1, &readable, &writable, nil, &timeout)
         if count < 0 {
-            if errno == EINTR { return }
+            if errno == EINTR { return false }
             throw SystemError("select")
         }
-        guard count > 0 else { return }
+        guard count > 0 else { return false }
         // select says how many bits are set, not which: scan the sets up to the highest.
         for fd in 0...max(highest, 0) where ferry_fd_isset(fd, &readable) != 0 || ferry_fd_isset(fd, &writable) != 0 {
-            ready.append(fd)
+            ready.append(tokens[Int(fd)])
         }
+        return false
     }
 
     private func isWatched(_ fd: Int32) -> Bool {

@@ -13,6 +13,9 @@ public final class Epoll {
         ready = Array(repeating: ferry_epoll_event(), count: min(capacity, 256))
     }
 
+    /// The most events one `wait` returns.
+    public var capacity: Int { ready.count }
+
     deinit { close(fd) }
 
     public func add(_ descriptor: Int32, events: UInt32, token: UInt64) throws {

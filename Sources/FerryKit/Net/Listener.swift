@@ -88,6 +88,7 @@ public struct Listener {
             if options.deferAcceptSeconds > 0 {
                 SocketOptions.setDeferAccept(fd, seconds: options.deferAcceptSeconds)
             }
+            SocketOptions.setNoDelay(fd, true)
             return Listener(fd: fd, address: try SocketAddress.local(of: fd))
         } catch {
             close(fd)

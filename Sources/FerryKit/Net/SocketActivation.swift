@@ -45,6 +45,7 @@ public enum SocketActivation {
             throw refuse("is not a TCP socket")
         }
         SocketOptions.setNonBlocking(fd)
+        SocketOptions.setNoDelay(fd, true)
         _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
         return Listener(fd: fd, address: address)
     }

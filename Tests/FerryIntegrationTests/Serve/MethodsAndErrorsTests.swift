@@ -183,13 +183,15 @@ struct MethodsAndErrorsTests {
         defer { server.stop() }
         let worker = try #require(server.workers(atLeast: 1).first)
         // One answered request first: the worker has then opened everything it keeps
-        // (its event loop, channel, caches), so the descriptors read below are final.
+        // (its event loop, channel, caches, and that file in its open-file cache), so
+        // the descriptors read below are final.
         #expect(try request(server.port, "/file.txt").status == 200)
         let open = Set((try FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/fd")).compactMap { Int($0) })
         let lowestFree = (0...).first { !open.contains($0) }!
         try shell("prlimit --pid \"$1\" --nofile=\"$2\":\"$2\"", String(worker), String(lowestFree + 1))
 
-        let response = try request(server.port, "/file.txt")
+        // A file not served yet: the cache holds none of its descriptors.
+        let response = try request(server.port, "/docs/readme.txt")
         expectErrorPage(response, 500, "EMFILE")
         #expect(response.bodyText.contains("Too many open files"))
         #expect(server.workerPIDs() == [worker], "the worker survives its own 500")

@@ -195,14 +195,14 @@ import Testing
         #expect(configProblem("[server]\nprot = 80")
             == "conf/ferry.toml: [server] prot: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, reuse_port, user, group, chroot, allow_root, pid_file)")
         #expect(configProblem("[bodyy]\nmode = \"copy\"")
-            == "conf/ferry.toml: [bodyy]: unknown section (known: server, http, body, limits, log)")
+            == "conf/ferry.toml: [bodyy]: unknown section (known: server, http, body, cache, limits, log)")
         #expect(configProblem("port = 80")
-            == "conf/ferry.toml: port: unknown key outside any section (sections: server, http, body, limits, log)")
+            == "conf/ferry.toml: port: unknown key outside any section (sections: server, http, body, cache, limits, log)")
         #expect(configProblem("[log]\n\"access log\" = \"off\"")
             == "conf/ferry.toml: [log] \"access log\": unknown key (known: access)")
         // Keys are matched exactly: TOML is case-sensitive.
         #expect(configProblem("[Server]")
-            == "conf/ferry.toml: [Server]: unknown section (known: server, http, body, limits, log)")
+            == "conf/ferry.toml: [Server]: unknown section (known: server, http, body, cache, limits, log)")
     }
 
     @Test func rulesBetweenKeysAndTheModelList() throws {

@@ -22,14 +22,14 @@ import Testing
     }
 
     @Test func qvalues() {
-        #expect(AcceptEncoding.qvalue(Array("1".utf8)[...]) == 1000)
-        #expect(AcceptEncoding.qvalue(Array("1.000".utf8)[...]) == 1000)
-        #expect(AcceptEncoding.qvalue(Array("0.5".utf8)[...]) == 500)
-        #expect(AcceptEncoding.qvalue(Array("0.125".utf8)[...]) == 125)
-        #expect(AcceptEncoding.qvalue(Array("0".utf8)[...]) == 0)
-        #expect(AcceptEncoding.qvalue(Array("0.".utf8)[...]) == 0)
+        #expect(WeightedList.qvalue(Array("1".utf8)[...]) == 1000)
+        #expect(WeightedList.qvalue(Array("1.000".utf8)[...]) == 1000)
+        #expect(WeightedList.qvalue(Array("0.5".utf8)[...]) == 500)
+        #expect(WeightedList.qvalue(Array("0.125".utf8)[...]) == 125)
+        #expect(WeightedList.qvalue(Array("0".utf8)[...]) == 0)
+        #expect(WeightedList.qvalue(Array("0.".utf8)[...]) == 0)
         for bad in ["1.5", "2", "0.1234", "-1", "", ".5", "0,5", "1.0001"] {
-            #expect(AcceptEncoding.qvalue(Array(bad.utf8)[...]) == nil, "\(bad)")
+            #expect(WeightedList.qvalue(Array(bad.utf8)[...]) == nil, "\(bad)")
         }
     }
 

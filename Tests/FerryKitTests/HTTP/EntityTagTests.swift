@@ -23,7 +23,12 @@ import Testing
 
     @Test func isAcceptedByPreconditions() {
         let tag = EntityTag.make(inode: UInt64.max, size: Int64.max, mtimeSeconds: Int64.min, mtimeNanoseconds: 999_999_999)
-        #expect(Preconditions.isNotModified(ifNoneMatch: tag, ifModifiedSince: nil, etag: tag, lastModified: 0))
-        #expect(Preconditions.rangeApplies(ifRange: tag, etag: tag, lastModified: 0))
+        let bytes = Array(tag.utf8)
+        bytes.withUnsafeBytes { field in
+            #expect(Preconditions.evaluate(PreconditionFields(ifNoneMatch: field), etag: bytes, lastModified: 0)
+                    == .notModified)
+            #expect(Preconditions.evaluate(PreconditionFields(ifMatch: field, ifRange: field), etag: bytes, lastModified: 0)
+                    == .proceed(rangeApplies: true))
+        }
     }
 }

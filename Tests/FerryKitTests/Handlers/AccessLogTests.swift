@@ -11,8 +11,11 @@ import Testing
     }
 
     func record(_ log: AccessLog, _ target: String) {
-        log.record(peer: SocketAddress(), requestLine: "GET \(target) HTTP/1.1", status: 200, bytes: 5,
-                   referer: nil, userAgent: nil)
+        let writer = AccessLogWriter(log: log, dates: DateHeaderCache())
+        Array("GET \(target) HTTP/1.1".utf8).withUnsafeBytes { line in
+            writer.record(peer: PeerAddress(SocketAddress()),
+                          AccessLogFields(requestLine: line, status: 200, bytes: 5, referer: nil, userAgent: nil))
+        }
     }
 
     @Test func reopenMovesLinesToTheNewFileBehindTheSameDescriptor() throws {
@@ -61,6 +64,77 @@ import Testing
         #expect(try AccessLog(.stdout).reopen() == false)
         #expect(try AccessLog(.off).reopen() == false)
         #expect(try AccessLog(.stdout).fileDescriptor == nil)
+    }
+}
+
+/// Lines built into a buffer and written in whole-line batches.
+@Suite struct AccessLogWriterTests {
+    func lines(_ path: String) -> [String] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    func record(_ writer: AccessLogWriter, line: String, agent: String? = nil) {
+        Array(line.utf8).withUnsafeBytes { line in
+            Array((agent ?? "").utf8).withUnsafeBytes { agentBytes in
+                writer.record(peer: PeerAddress(SocketAddress()),
+                              AccessLogFields(requestLine: line, status: 404, bytes: 0, referer: nil,
+                                              userAgent: agent == nil ? nil : agentBytes))
+            }
+        }
+    }
+
+    @Test func gatheredLinesWaitForTheFlushAndLeaveTogether() throws {
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        let log = try AccessLog(.file(tree.at("access.log")))
+        defer { log.close() }
+        let writer = AccessLogWriter(log: log, dates: DateHeaderCache(clock: { 784_111_777 }))
+        writer.gathersLines = true
+        record(writer, line: "GET /a HTTP/1.1")
+        record(writer, line: "GET /b HTTP/1.1", agent: "x\"y\u{1B}")
+        #expect(lines(tree.at("access.log")).isEmpty)
+        writer.flush()
+        #expect(lines(tree.at("access.log")) == [
+            "- - - [06/Nov/1994:08:49:37 +0000] \"GET /a HTTP/1.1\" 404 - \"-\" \"-\"",
+            "- - - [06/Nov/1994:08:49:37 +0000] \"GET /b HTTP/1.1\" 404 - \"-\" \"x\\x22y\\x1B\"",
+        ])
+    }
+
+    @Test func withoutALoopEveryLineIsWrittenAtOnce() throws {
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        let log = try AccessLog(.file(tree.at("access.log")))
+        defer { log.close() }
+        let writer = AccessLogWriter(log: log, dates: DateHeaderCache())
+        record(writer, line: "GET /a HTTP/1.1")
+        #expect(lines(tree.at("access.log")).count == 1)
+    }
+
+    @Test func aBatchForAPipeNeverExceedsPipeBufAndCutsAtLineEnds() throws {
+        // A packet socket keeps each write apart, so the batches can be looked at one by one.
+        var ends: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue), 0, &ends) == 0)
+        defer { close(ends[0]) }
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        let log = try AccessLog(.file(tree.at("access.log")))
+        defer { log.close() }
+        log.adopt(ends[1])
+        let writer = AccessLogWriter(log: log, dates: DateHeaderCache())
+        writer.gathersLines = true
+        let target = String(repeating: "a", count: 900)
+        for _ in 0..<20 { record(writer, line: "GET /\(target) HTTP/1.1") }
+        writer.flush()
+        var batches: [[UInt8]] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(ends[0], &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            guard n > 0 else { break }
+            batches.append(Array(buffer[..<n]))
+        }
+        #expect(batches.count > 1)
+        #expect(batches.allSatisfy { $0.count <= 4096 && $0.last == UInt8(ascii: "\n") })
+        #expect(batches.reduce(0) { $0 + $1.filter { $0 == UInt8(ascii: "\n") }.count } == 20)
     }
 }
 

@@ -7,8 +7,10 @@ enum Interest: Equatable {
 }
 
 /// A readiness mechanism the event loop waits with: select(2), poll(2) or epoll(7).
-/// The loop tells it which descriptors to watch for what, and asks which are ready;
-/// the backend keeps whatever kernel or user-space state that takes.
+/// The loop tells it which descriptors to watch for what, each with a token of the
+/// loop's choosing, and asks which are ready: it gets the tokens back, and finds a
+/// session by its token without a lookup by descriptor (epoll keeps the token in the
+/// kernel; select and poll keep their own table, the lab's cost, not the server's).
 protocol ReadinessBackend: AnyObject {
     /// The model's command-line name ("select", "poll", "epoll").
     static var name: String { get }
@@ -17,20 +19,21 @@ protocol ReadinessBackend: AnyObject {
     /// descriptors at or above FD_SETSIZE).
     func refusal(for fd: Int32) -> String?
 
-    /// Starts watching `fd`, which is not watched yet.
-    func watch(_ fd: Int32, for interest: Interest) throws
+    /// Starts watching `fd`, which is not watched yet, reporting it as `token`.
+    func watch(_ fd: Int32, for interest: Interest, token: UInt64) throws
 
     /// Changes what a watched `fd` is watched for.
-    func change(_ fd: Int32, to interest: Interest) throws
+    func change(_ fd: Int32, to interest: Interest, token: UInt64) throws
 
     /// Stops watching `fd`; called before the loop closes it.
     func forget(_ fd: Int32)
 
     /// Waits up to `timeoutMilliseconds` (-1: no limit) and fills `ready` with the
-    /// descriptors that are ready for what they are watched for, or have failed
-    /// (an error or hang-up also wakes them: the next read or write reports it).
-    /// An interrupted wait returns with `ready` empty.
-    func wait(timeoutMilliseconds: Int32, into ready: inout [Int32]) throws
+    /// tokens of the descriptors that are ready for what they are watched for, or
+    /// have failed (an error or hang-up also wakes them: the next read or write
+    /// reports it). An interrupted wait returns with `ready` empty. Returns true when
+    /// the list was full, so descriptors that were ready may be missing from it.
+    func wait(timeoutMilliseconds: Int32, into ready: inout [UInt64]) throws -> Bool
 }
 
 /// Where an event loop's connections come from, and how it learns to stop.
@@ -49,40 +52,59 @@ enum ConnectionSource {
 /// socket is ready for what the session waits for, so no connection ever blocks
 /// another.
 ///
+/// Sessions live in a slab: a ready event's token carries the session's slot and the
+/// slot's generation, so the loop finds the session in O(1) and a stale event for a
+/// slot reused in the same batch is recognized and dropped.
+///
 /// One iteration: wait (the timeout is the earliest session deadline, the end of the
-/// drain or of an accept pause), then for each ready descriptor: the signal
-/// descriptor → begin the shutdown; a listener → accept until EAGAIN; the channel →
-/// take every connection waiting on it; in both cases advancing each new session at
-/// once; a session → advance it and change its interest if it now waits for
-/// something else. Then wake the sessions that sleep until a time that has come
-/// (a rate-limited body: its socket is not watched meanwhile), and expire those
-/// whose deadline passed. A finished
-/// session's socket is forgotten by the backend and closed.
+/// drain or of an accept pause, or a time the handler asked for); tell the handler it
+/// woke up (HTTP: apply the file changes inotify reported, before any session runs);
+/// then for each ready token: the signal descriptor → begin the shutdown; a listener
+/// → accept until EAGAIN; the channel → take every connection waiting on it; in both
+/// cases advancing each new session at once; a session → advance it and change its
+/// interest if it now waits for something else. Then wake the sessions that sleep
+/// until a time that has come (a rate-limited body: its socket is not watched
+/// meanwhile), expire those whose deadline passed, report closed connections to the
+/// parent and let the handler end the iteration (HTTP: write the access log lines).
 ///
 /// The shutdown (a signal, or end of stream on the channel) stops taking
 /// connections, closes at once the sessions that `drain()` says are idle, and lets
 /// the others finish within the drain timeout.
 final class EventLoop<Backend: ReadinessBackend> {
-    /// A session and what the backend watches its socket for (nil: nothing, it
-    /// sleeps until a wake time).
-    private struct Entry {
-        let session: Session
+    /// A slab slot: the session in it (nil: free), what its socket is watched for
+    /// (nil: nothing, it sleeps until `wakeTime`), and its generation.
+    private struct Slot {
+        var session: Session?
         var interest: Interest?
+        var generation: UInt32 = 0
+        var wakeTime: UInt64 = 0
+    }
+
+    /// What a token stands for: its top byte.
+    private enum TokenKind: UInt64 {
+        case session = 0
+        case signals = 1
+        case channel = 2
+        case listener = 3
+        case changes = 4
     }
 
     private let backend: Backend
     private let handler: ConnectionHandler
     private let options: ModelOptions
-    private var sessions: [Int32: Entry] = [:]
+    private var slots: [Slot] = []
+    private var freeSlots: [Int] = []
+    private var sessionCount = 0
     private var tally = WorkerTally(label: "\(Backend.name) loop")
-    private var ready: [Int32] = []
+    private var ready: [UInt64] = []
 
     private var listeners: [Listener] = []
-    private var listenerDescriptors: Set<Int32> = []
     private var signals: SignalDescriptor?
     private var watchingListeners = false
     /// Out of descriptors or memory: the listeners are not watched until it ends.
     private var backOff = AcceptBackOff()
+    /// The handler's change descriptor as watched (-1: none).
+    private var watchedChanges: Int32 = -1
 
     private var channel: DescriptorChannel?
     /// The process that passes connections down the channel: another parent at the
@@ -100,9 +122,9 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// once it has passed, and the scan finds the true earliest deadline again.
     private var earliestDeadline: UInt64 = 0
 
-    /// Sessions that wait for a time, not for their socket (a rate-limited body),
-    /// and when each wakes; and the earliest of those times (0: none sleeps).
-    private var sleeping: [Int32: UInt64] = [:]
+    /// Slots of sessions that wait for a time, not for their socket (a rate-limited
+    /// body), and the earliest of those times (0: none sleeps).
+    private var sleeping: [Int] = []
     private var earliestWake: UInt64 = 0
 
     /// Started on SIGINT/SIGTERM or end of stream: the loop ends when no session
@@ -123,33 +145,37 @@ final class EventLoop<Backend: ReadinessBackend> {
             for fd in [signals.fd] + listeners.map(\.fd) {
                 if let reason = backend.refusal(for: fd) { throw SystemError("\(Backend.name): \(reason)", code: EMFILE) }
             }
-            try backend.watch(signals.fd, for: .readable)
+            try backend.watch(signals.fd, for: .readable, token: Self.token(.signals))
             self.listeners = listeners
             self.signals = signals
-            listenerDescriptors = Set(listeners.map(\.fd))
         case .channel(let channel):
             SocketOptions.setNonBlocking(channel.fd)
-            try backend.watch(channel.fd, for: .readable)
+            try backend.watch(channel.fd, for: .readable, token: Self.token(.channel))
             self.channel = channel
         }
+        watchChanges()
     }
 
     /// Serves until the shutdown and the drain that follows; returns the one tally.
     func run() throws -> [WorkerTally] {
         try watchListeners(true)
-        while !drain.isDraining || (!sessions.isEmpty && !drain.hasExpired) {
-            try backend.wait(timeoutMilliseconds: waitTimeout(), into: &ready)
-            for fd in ready {
-                if fd == signals?.fd {
-                    handleSignals()
-                } else if fd == channel?.fd {
-                    takePassedConnections()
-                } else if listenerDescriptors.contains(fd) {
-                    if let listener = listeners.first(where: { $0.fd == fd }) { acceptConnections(from: listener) }
-                } else if let entry = sessions[fd] {
-                    advance(entry.session)
+        while !drain.isDraining || (sessionCount > 0 && !drain.hasExpired) {
+            let full = try backend.wait(timeoutMilliseconds: waitTimeout(), into: &ready)
+            // File changes first: no session of this wakeup may answer from a state
+            // the changes reported by now have replaced.
+            handler.loopWokeUp(changesReady: full || ready.contains(Self.token(.changes)))
+            watchChanges()
+            for token in ready {
+                switch TokenKind(rawValue: token >> 56) {
+                case .session?: advanceSession(token: token)
+                case .signals?: handleSignals()
+                case .channel?: takePassedConnections()
+                case .listener?:
+                    // The listeners are gone once a shutdown began earlier in this batch.
+                    let index = Int(token & 0xFFFF_FFFF)
+                    if index < listeners.count { acceptConnections(from: listeners[index]) }
+                case .changes?, nil: break
                 }
-                // Otherwise the descriptor was closed earlier in this batch: a stale event.
             }
             let now = monotonicNanoseconds()
             if earliestWake != 0 && now >= earliestWake { wakeSessions(now: now) }
@@ -160,11 +186,13 @@ final class EventLoop<Backend: ReadinessBackend> {
             if earliestDeadline != 0 && now >= earliestDeadline { expireSessions(now: now) }
             if backOff.ends(by: now) && !drain.isDraining { try watchListeners(true) }
             reportClosed()
+            handler.loopIterationEnded()
         }
-        if !sessions.isEmpty {
-            options.log("ferry: \(sessions.count) connection(s) still busy after the drain timeout; closing them")
-            for fd in Array(sessions.keys) { end(fd) }
+        if sessionCount > 0 {
+            options.log("ferry: \(sessionCount) connection(s) still busy after the drain timeout; closing them")
+            for slot in slots.indices where slots[slot].session != nil { end(slot) }
             reportClosed()
+            handler.loopIterationEnded()
         }
         if channel != nil && inFlightAtDrain > 0 && getppid() != parentPID {
             options.log("ferry: worker \(getpid()): the parent died; finished the "
@@ -174,11 +202,34 @@ final class EventLoop<Backend: ReadinessBackend> {
     }
 
     /// Until the earliest of: a session deadline or wake time, the end of the drain,
-    /// the end of an accept pause.
+    /// the end of an accept pause, the handler's next wakeup.
     private func waitTimeout() -> Int32 {
-        let wakeups = [earliestDeadline, earliestWake, drain.deadline, backOff.resumeTime, idleCloseTime].filter { $0 != 0 }
-        guard let first = wakeups.min() else { return -1 }
+        // Pairwise, not over an array: an array would be allocated on every iteration.
+        func earlier(_ a: UInt64, _ b: UInt64) -> UInt64 { a == 0 ? b : b == 0 ? a : min(a, b) }
+        let first = earlier(earlier(earlier(earliestDeadline, earliestWake), earlier(drain.deadline, backOff.resumeTime)),
+                            earlier(idleCloseTime, handler.nextWakeup))
         return pollTimeout(until: first)
+    }
+
+    // MARK: tokens
+
+    private static func token(_ kind: TokenKind, _ index: Int = 0, generation: UInt32 = 0) -> UInt64 {
+        kind.rawValue << 56 | UInt64(generation & 0xFF_FFFF) << 32 | UInt64(UInt32(truncatingIfNeeded: index))
+    }
+
+    private func sessionToken(_ slot: Int) -> UInt64 {
+        Self.token(.session, slot, generation: slots[slot].generation)
+    }
+
+    /// Watches the handler's change descriptor, again when it changed.
+    private func watchChanges() {
+        let fd = handler.changeDescriptor
+        guard fd != watchedChanges else { return }
+        // A replaced descriptor was closed, which dropped its registration.
+        watchedChanges = -1
+        guard fd >= 0, backend.refusal(for: fd) == nil,
+              (try? backend.watch(fd, for: .readable, token: Self.token(.changes))) != nil else { return }
+        watchedChanges = fd
     }
 
     // MARK: taking connections
@@ -208,7 +259,7 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// and every message that is there, without sleeping in between): connections, or
     /// the access log the parent reopened. End of stream is the parent's word to stop.
     private func takePassedConnections() {
-        guard let channel else { return }
+        guard let channel, !drain.isDraining else { return }
         while true {
             let received: ParentMessage?
             do {
@@ -243,50 +294,74 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// Starts a session on a new connection and advances it at once.
     private func start(_ fd: Int32, peer: SocketAddress) {
         if let reason = backend.refusal(for: fd) {
-            options.log("ferry: \(Backend.name): refusing the connection from \(peer.host): \(reason); closed it")
+            options.log("ferry: \(Backend.name): refusing the connection from \(peer.host): \(reason); closing it")
             close(fd)
             unreported.connections += 1
             return
         }
-        let session = handler.makeSession(socket: fd, peer: peer)
-        sessions[fd] = Entry(session: session, interest: nil)
-        advance(session)
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+        } else {
+            slot = slots.count
+            slots.append(Slot())
+        }
+        slots[slot].session = handler.makeSession(socket: fd, peer: peer)
+        sessionCount += 1
+        advance(slot)
     }
 
     private func watchListeners(_ watch: Bool) throws {
         guard watch != watchingListeners else { return }
-        for listener in listeners {
-            if watch { try backend.watch(listener.fd, for: .readable) } else { backend.forget(listener.fd) }
+        for (index, listener) in listeners.enumerated() {
+            if watch {
+                try backend.watch(listener.fd, for: .readable, token: Self.token(.listener, index))
+            } else {
+                backend.forget(listener.fd)
+            }
         }
         watchingListeners = watch
     }
 
     // MARK: sessions
 
-    /// Advances a session whose socket is ready (or whose wake time came); ends it,
-    /// puts it to sleep, or watches its socket for what it now waits for.
-    private func advance(_ session: Session) {
-        let fd = session.socket
+    /// A session's socket is ready: advance it, unless the event is stale (its slot
+    /// was freed, or freed and taken again, earlier in this batch).
+    private func advanceSession(token: UInt64) {
+        let slot = Int(token & 0xFFFF_FFFF)
+        guard slot < slots.count, slots[slot].session != nil, token == sessionToken(slot) else { return }
+        advance(slot)
+    }
+
+    /// Advances the session in `slot`; ends it, puts it to sleep, or watches its
+    /// socket for what it now waits for.
+    private func advance(_ slot: Int) {
+        guard let session = slots[slot].session else { return }
         let interest: Interest
         switch session.advance() {
         case .finished:
-            end(fd)
+            end(slot)
             return
         case .wake(let time):
-            sleep(fd, until: time)
+            sleep(slot, until: time)
             noteDeadline(of: session)
             return
         case .readable: interest = .readable
         case .writable: interest = .writable
         }
-        let watched = sessions[fd]?.interest
+        let watched = slots[slot].interest
         if watched != interest {
             do {
-                if watched == nil { try backend.watch(fd, for: interest) } else { try backend.change(fd, to: interest) }
-                sessions[fd]?.interest = interest
+                if watched == nil {
+                    try backend.watch(session.socket, for: interest, token: sessionToken(slot))
+                } else {
+                    try backend.change(session.socket, to: interest, token: sessionToken(slot))
+                }
+                slots[slot].interest = interest
             } catch {
-                options.log("ferry: \(Backend.name): cannot watch descriptor \(fd) for \(interest): \(error); closing it")
-                end(fd)
+                options.log("ferry: \(Backend.name): cannot watch descriptor \(session.socket) for \(interest): "
+                            + "\(error); closing it")
+                end(slot)
                 return
             }
         }
@@ -294,22 +369,24 @@ final class EventLoop<Backend: ReadinessBackend> {
     }
 
     /// Stops watching a session's socket until `time`.
-    private func sleep(_ fd: Int32, until time: UInt64) {
-        if sessions[fd]?.interest != nil {
-            backend.forget(fd)
-            sessions[fd]?.interest = nil
+    private func sleep(_ slot: Int, until time: UInt64) {
+        if slots[slot].interest != nil, let session = slots[slot].session {
+            backend.forget(session.socket)
+            slots[slot].interest = nil
         }
-        sleeping[fd] = time
+        if slots[slot].wakeTime == 0 { sleeping.append(slot) }
+        slots[slot].wakeTime = time
         if earliestWake == 0 || time < earliestWake { earliestWake = time }
     }
 
     /// Advances every sleeping session whose wake time has come; finds the next one.
     private func wakeSessions(now: UInt64) {
-        let (due, earliest) = Self.split(sleeping.lazy.map { ($0.key, $0.value) }, at: now)
-        earliestWake = earliest
-        for fd in due {
-            sleeping[fd] = nil
-            if let entry = sessions[fd] { advance(entry.session) }
+        let due = sleeping.filter { slots[$0].wakeTime <= now }
+        sleeping.removeAll { slots[$0].wakeTime <= now }
+        earliestWake = sleeping.lazy.map { self.slots[$0].wakeTime }.min() ?? 0
+        for slot in due {
+            slots[slot].wakeTime = 0
+            advance(slot)
         }
     }
 
@@ -319,43 +396,33 @@ final class EventLoop<Backend: ReadinessBackend> {
     }
 
     /// Expires every session whose deadline has passed and finds the earliest deadline
-    /// among the rest. O(sessions), but it runs only when the earliest known deadline
+    /// among the rest. O(slots), but it runs only when the earliest known deadline
     /// has passed, not on every iteration: fine up to several thousand sessions; a
     /// heap or timer wheel would be the next step beyond that.
     private func expireSessions(now: UInt64) {
-        let (expired, earliest) = Self.split(sessions.lazy.map { ($0.key, $0.value.session.deadline) }, at: now)
-        earliestDeadline = earliest
-        for fd in expired {
-            sessions[fd]?.session.expire()
-            end(fd)
-        }
-    }
-
-    /// The descriptors whose time has come by `now`, and the earliest time among the
-    /// others (0: none). A time of 0 is no time at all.
-    private static func split(_ times: some Sequence<(Int32, UInt64)>, at now: UInt64) -> (due: [Int32], earliest: UInt64) {
-        var due: [Int32] = []
-        var earliest: UInt64 = 0
-        for (fd, time) in times where time != 0 {
-            if time <= now {
-                due.append(fd)
-            } else if earliest == 0 || time < earliest {
-                earliest = time
+        earliestDeadline = 0
+        for slot in slots.indices {
+            guard let session = slots[slot].session else { continue }
+            let deadline = session.deadline
+            if deadline == 0 { continue }
+            if deadline <= now {
+                session.expire()
+                end(slot)
+            } else if earliestDeadline == 0 || deadline < earliestDeadline {
+                earliestDeadline = deadline
             }
         }
-        return (due, earliest)
     }
 
-    /// Ends a watched session: forget, close, count.
-    private func end(_ fd: Int32) {
-        guard let entry = sessions.removeValue(forKey: fd) else { return }
-        if entry.interest != nil { backend.forget(fd) }
-        sleeping[fd] = nil
-        retire(entry.session)
-    }
-
-    /// Closes a session's socket (not or no longer watched) and counts it.
-    private func retire(_ session: Session) {
+    /// Ends a session: forget its socket, close it, count it, free its slot (a new
+    /// generation, so events still queued for it are recognized as stale).
+    private func end(_ slot: Int) {
+        guard let session = slots[slot].session else { return }
+        if slots[slot].interest != nil { backend.forget(session.socket) }
+        if slots[slot].wakeTime != 0 { sleeping.removeAll { $0 == slot } }
+        slots[slot] = Slot(generation: slots[slot].generation &+ 1)
+        freeSlots.append(slot)
+        sessionCount -= 1
         close(session.socket)
         let summary = session.summary
         tally.add(summary)
@@ -375,13 +442,13 @@ final class EventLoop<Backend: ReadinessBackend> {
         guard let signals else { return }
         for signal in OperatorSignals.answer(signals.drain(), model: Backend.name, options: options)
         where signal == SIGINT || signal == SIGTERM {
-            let inFlight = ShutdownNotice.count(sessions.count, "connection", "connections") + " in flight"
+            let inFlight = ShutdownNotice.count(sessionCount, "connection", "connections") + " in flight"
             guard drain.begin(on: signal, letting: inFlight, timeout: options.drainTimeout, log: options.log) else {
                 continue
             }
             try? watchListeners(false)
             for listener in listeners { close(listener.fd) }
-            listenerDescriptors = []
+            listeners = []
             closeIdleSessions()
         }
     }
@@ -394,17 +461,17 @@ final class EventLoop<Backend: ReadinessBackend> {
         if let problem { options.log("ferry: \(Backend.name): \(problem); finishing the connections held") }
         drain.begin(timeout: options.drainTimeout)
         backend.forget(channel.fd)
-        inFlightAtDrain = sessions.count
+        inFlightAtDrain = sessionCount
         guard retiring else {
             closeIdleSessions()
             return
         }
-        for entry in sessions.values { entry.session.answerOneMore() }
+        for slot in slots where slot.session != nil { slot.session?.answerOneMore() }
         idleCloseTime = monotonicNanoseconds() + Drain.retireIdleGrace.nanoseconds
     }
 
     /// Closes every session that is between requests (or has not begun one).
     private func closeIdleSessions() {
-        for (fd, entry) in sessions where entry.session.drain() { end(fd) }
+        for slot in slots.indices where slots[slot].session?.drain() == true { end(slot) }
     }
 }

@@ -1,0 +1,263 @@
+import Glibc
+import SystemPackage
+
+/// How a transmission sends file bodies, and how much it may send before giving the
+/// event loop's other connections a turn. Taken from the configuration once per worker.
+struct TransmitSettings {
+    var bodyMode: BodyMode
+    /// Send the head with MSG_MORE when a file body follows, so head and first body
+    /// bytes leave in the same segments ([body] cork): TCP_CORK's promise without
+    /// its two setsockopt calls per response.
+    var cork: Bool
+    var sendfileChunkBytes: Int
+    var copyBufferBytes: Int
+    /// Bytes sent in one turn before the session yields to the others.
+    var turnBytes: Int
+    /// limit_rate and limit_rate_after; rate 0: no limit.
+    var limitRate: Int64
+    var limitRateAfter: Int64
+}
+
+/// What a transmission needs next.
+enum TransmitStep: Equatable {
+    /// Every byte is out.
+    case complete
+    /// The socket buffer is full: wait until it is writable.
+    case wouldBlock
+    /// The turn's bytes are used up: go on once the others had theirs.
+    case yield
+    /// The rate limit allows nothing before this monotonic time (ns).
+    case wake(at: UInt64)
+    /// The file ended before the promised length: it shrank while being sent.
+    case fileEnded
+    /// The connection failed (EPIPE, ECONNRESET, ...) or the file could not be read.
+    case failed(Errno)
+}
+
+/// One response on its way out: the head and any in-memory body, then the file body
+/// (a range, or a multipart body's parts), owned here until the last byte has left.
+/// It chooses the cheapest way to send: the head with MSG_MORE followed by sendfile(2)
+/// in the default mode (no setsockopt per response), or, with `--copy`, the file read
+/// into the worker's buffer right behind the head so both leave in one write.
+///
+/// Most responses are sent whole by `start`, straight from the worker's output buffer;
+/// only what the socket did not take is copied into the transmission, which the
+/// session keeps until `resume` has sent the rest.
+struct Transmission {
+    /// Bytes from memory still to send: what the socket did not take of a head or an
+    /// in-memory body, a multipart boundary, or (copy mode) a chunk read from the file.
+    private var pending: [UInt8] = []
+    /// The bytes of `pending` still to send.
+    private var pendingStart = 0
+    private var pendingEnd = 0
+    /// Whether `pending`'s bytes after the head are file bytes read by the copy loop
+    /// (counted as such) rather than an in-memory body.
+    private var pendingHoldsFile = false
+    /// Head bytes not yet sent.
+    private var headBytesLeft: Int
+    /// The file being sent, and the range of it still to send.
+    private var file: OpenFile?
+    private var fileOffset: Int64 = 0
+    private var fileRemaining: Int64 = 0
+    /// A multipart body's segments after the current one.
+    private var segments: ArraySlice<MultipartBody.Segment> = []
+    private(set) var usesCopy: Bool
+    private var pacer: BodyPacer?
+
+    /// What went out, for the summary and the access log.
+    private(set) var headBytesSent: Int64 = 0
+    private(set) var memoryBodySent: Int64 = 0
+    private(set) var fileBytesSent: Int64 = 0
+
+    init(plan: ResponsePlan, headLength: Int, settings: TransmitSettings) {
+        headBytesLeft = headLength
+        usesCopy = settings.bodyMode == .copy
+        if settings.limitRate > 0 { pacer = BodyPacer(rate: settings.limitRate, after: settings.limitRateAfter) }
+        switch plan.body {
+        case .none:
+            break
+        case .file(let range):
+            file = range.file
+            fileOffset = range.offset
+            fileRemaining = range.length
+        case .parts(let parts):
+            file = parts.file
+            segments = parts.segments[...]
+        }
+    }
+
+    /// Body bytes sent so far (from memory and from the file).
+    var bodyBytesSent: Int64 { memoryBodySent + fileBytesSent }
+
+    /// Whether file bytes follow the memory bytes being sent: then a head or boundary
+    /// goes with MSG_MORE, to leave in the same segments as them.
+    private func moreFollows(_ settings: TransmitSettings) -> Bool {
+        settings.cork && !pendingHoldsFile && (fileRemaining > 0 || !segments.isEmpty)
+    }
+
+    // MARK: sending
+
+    /// Sends the head and in-memory body in `output` (the worker's buffer, free for
+    /// reuse once this returns), then as much of the file body as the socket takes in
+    /// one turn.
+    mutating func start(socket: Int32, output: inout [UInt8], settings: TransmitSettings) -> TransmitStep {
+        if usesCopy && fileRemaining > 0 && pacer == nil && segments.isEmpty {
+            // The copy mode's small file, or its first chunk, joins the head: one write.
+            let wanted = Int(min(fileRemaining, Int64(settings.copyBufferBytes)))
+            let start = output.count
+            output.append(contentsOf: repeatElement(0, count: wanted))
+            let read = output.withUnsafeMutableBytes { raw in
+                retryingOnInterrupt { pread(file!.fd, raw.baseAddress! + start, wanted, off_t(fileOffset)) }
+            }
+            let count: Int
+            switch read {
+            case .success(let read): count = read
+            case .failure(let error): return .failed(error)
+            }
+            output.removeLast(wanted - count)
+            if count == 0 { return .fileEnded }
+            advanceFile(count)
+            pendingHoldsFile = true
+        }
+        let flags = moreFollows(settings) ? Int32(MSG_MORE) : 0
+        let sent = output.withUnsafeBytes { raw in
+            retryingOnInterrupt { Glibc.send(socket, raw.baseAddress, raw.count, flags | Int32(MSG_NOSIGNAL)) }
+        }
+        switch sent {
+        case .success(let count):
+            countMemory(count)
+            if count < output.count { keep(output[count...], holdingFile: pendingHoldsFile) }
+        case .failure(.wouldBlock):
+            keep(output[...], holdingFile: pendingHoldsFile)
+        case .failure(let error):
+            return .failed(error)
+        }
+        return resume(socket: socket, settings: settings)
+    }
+
+    /// Sends what is left, for at most one turn.
+    mutating func resume(socket: Int32, settings: TransmitSettings) -> TransmitStep {
+        var sentThisTurn = 0
+        while true {
+            if pendingStart < pendingEnd {
+                let flags = moreFollows(settings) ? Int32(MSG_MORE) : 0
+                let sent = pending.withUnsafeBytes { raw in
+                    retryingOnInterrupt {
+                        Glibc.send(socket, raw.baseAddress! + pendingStart, pendingEnd - pendingStart,
+                                   flags | Int32(MSG_NOSIGNAL))
+                    }
+                }
+                switch sent {
+                case .success(let count):
+                    pendingStart += count
+                    countMemory(count)
+                    sentThisTurn += count
+                    continue
+                case .failure(.wouldBlock):
+                    return .wouldBlock
+                case .failure(let error):
+                    return .failed(error)
+                }
+            }
+            if fileRemaining == 0 {
+                guard let segment = segments.popFirst() else { return finish() }
+                switch segment {
+                case .bytes(let bytes): keep(bytes[...], holdingFile: false)
+                case .file(let offset, let length): (fileOffset, fileRemaining) = (offset, length)
+                }
+                continue
+            }
+            if sentThisTurn >= settings.turnBytes { return .yield }
+            var most = Int64(usesCopy ? settings.copyBufferBytes : settings.sendfileChunkBytes)
+            if pacer != nil {
+                switch pacer!.allowance(sent: fileBytesSent, remaining: fileRemaining, now: monotonicNanoseconds()) {
+                case .send(let allowed): most = min(most, allowed)
+                case .waitUntil(let time): return .wake(at: time)
+                }
+            }
+            let step = usesCopy ? readChunk(most: most, bufferBytes: settings.copyBufferBytes)
+                                : sendfileStep(socket: socket, most: most)
+            switch step {
+            case .success(let count):
+                sentThisTurn += count
+            case .failure(.wouldBlock):
+                return .wouldBlock
+            case .failure(let error) where error == Self.fileEnded:
+                return .fileEnded
+            case .failure(let error) where !usesCopy && (error == .invalidArgument || error == .noFunction):
+                // sendfile cannot send this file (EINVAL/ENOSYS): the copy loop can.
+                usesCopy = true
+            case .failure(let error):
+                return .failed(error)
+            }
+        }
+    }
+
+    /// Everything is out: the file is let go (closed, unless a cache entry or another
+    /// response still holds it) and the memory released.
+    private mutating func finish() -> TransmitStep {
+        file = nil
+        pending = []
+        (pendingStart, pendingEnd) = (0, 0)
+        return .complete
+    }
+
+    /// Keeps `bytes` (not sent yet) as the memory to send next.
+    private mutating func keep(_ bytes: ArraySlice<UInt8>, holdingFile: Bool) {
+        pending.removeAll(keepingCapacity: true)
+        pending.append(contentsOf: bytes)
+        (pendingStart, pendingEnd) = (0, pending.count)
+        pendingHoldsFile = holdingFile
+    }
+
+    /// Counts `count` bytes sent from memory: head first, then body, which is file
+    /// bytes in the copy mode.
+    private mutating func countMemory(_ count: Int) {
+        let head = min(count, headBytesLeft)
+        headBytesLeft -= head
+        headBytesSent += Int64(head)
+        if pendingHoldsFile { fileBytesSent += Int64(count - head) } else { memoryBodySent += Int64(count - head) }
+    }
+
+    // MARK: file bodies
+
+    /// Stands for a file that ended before its range; never an errno of a real call.
+    private static let fileEnded = Errno(rawValue: -1)
+
+    /// One sendfile(2) call of at most `most` bytes (the kernel itself stops at
+    /// 0x7ffff000 per call, so large files always take a loop). It names its file
+    /// offset explicitly, so nothing else reading the descriptor can disturb it.
+    private mutating func sendfileStep(socket: Int32, most: Int64) -> Result<Int, Errno> {
+        guard let file else { return .failure(Self.fileEnded) }
+        var position = off_t(fileOffset)
+        let wanted = Int(min(fileRemaining, most))
+        let sent = retryingOnInterrupt { Glibc.sendfile(socket, file.fd, &position, wanted) }
+        guard case .success(let count) = sent else { return sent }
+        if count == 0 { return .failure(Self.fileEnded) }
+        advanceFile(count)
+        fileBytesSent += Int64(count)
+        return sent
+    }
+
+    /// The copy loop's read: at most `most` bytes of the file into `pending`, which the
+    /// loop then writes. The buffer is the transmission's own, allocated once for it.
+    private mutating func readChunk(most: Int64, bufferBytes: Int) -> Result<Int, Errno> {
+        guard let file else { return .failure(Self.fileEnded) }
+        if pending.count < bufferBytes { pending = [UInt8](repeating: 0, count: bufferBytes) }
+        let wanted = Int(min(fileRemaining, most, Int64(bufferBytes)))
+        let read = pending.withUnsafeMutableBytes { raw in
+            retryingOnInterrupt { pread(file.fd, raw.baseAddress, wanted, off_t(fileOffset)) }
+        }
+        guard case .success(let count) = read else { return read }
+        if count == 0 { return .failure(Self.fileEnded) }
+        (pendingStart, pendingEnd) = (0, count)
+        pendingHoldsFile = true
+        advanceFile(count)
+        return .success(0)
+    }
+
+    private mutating func advanceFile(_ count: Int) {
+        fileOffset += Int64(count)
+        fileRemaining -= Int64(count)
+    }
+}
