@@ -25,9 +25,9 @@ public enum MultipartByteranges {
 
     /// The segments for `spans` of a representation of `length` bytes whose parts
     /// are of `contentType`.
-    static func segments(_ spans: [ByteSpan], length: Int64, contentType: FieldValue,
-                                boundary: String) -> [MultipartBody.Segment] {
-        var segments: [MultipartBody.Segment] = []
+    public static func segments(_ spans: [ByteSpan], length: Int64, contentType: FieldValue,
+                                boundary: String) -> [MultipartSegment] {
+        var segments: [MultipartSegment] = []
         var separator = "--\(boundary)\r\n"
         for span in spans {
             separator += "Content-Type: \(contentType)\r\nContent-Range: bytes \(span.offset)-\(span.last)/\(length)\r\n\r\n"
@@ -38,4 +38,11 @@ public enum MultipartByteranges {
         segments.append(.bytes(Array("\r\n--\(boundary)--\r\n".utf8)))
         return segments
     }
+}
+
+/// One piece of a multipart/byteranges body: bytes from memory (a boundary and part
+/// head), or a range of the file.
+public enum MultipartSegment: Equatable, Sendable {
+    case bytes([UInt8])
+    case file(offset: Int64, length: Int64)
 }

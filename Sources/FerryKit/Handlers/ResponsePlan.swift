@@ -16,13 +16,8 @@ struct FileRange {
 /// A multipart/byteranges body: part heads and boundaries from memory, the ranges of
 /// one open file between them.
 struct MultipartBody {
-    enum Segment: Equatable {
-        case bytes([UInt8])
-        case file(offset: Int64, length: Int64)
-    }
-
     let file: OpenFile
-    var segments: [Segment]
+    var segments: [MultipartSegment]
 
     /// The bytes the segments add up to: the Content-Length.
     var length: Int64 {

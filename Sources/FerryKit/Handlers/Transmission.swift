@@ -60,7 +60,7 @@ struct Transmission {
     private var fileOffset: Int64 = 0
     private var fileRemaining: Int64 = 0
     /// A multipart body's segments after the current one.
-    private var segments: ArraySlice<MultipartBody.Segment> = []
+    private var segments: ArraySlice<MultipartSegment> = []
     private(set) var usesCopy: Bool
     private var pacer: BodyPacer?
 
