@@ -21,13 +21,15 @@ enum FileChanges: Equatable {
 /// another hard link reaches only the file's own watch. Watches are added before the
 /// file is opened: a change between the two is then in the queue, never missed.
 ///
-/// A watch is added by path (under the root, which is "/" in a chroot), with
-/// IN_DONT_FOLLOW; the cache only keeps paths opened without following any symlink,
-/// so the path watched is the path opened.
+/// A watch is added by path, with IN_DONT_FOLLOW; the cache only keeps paths opened
+/// without following any symlink, so the path watched is the path opened. The path
+/// starts at the root's open descriptor (/proc/self/fd/N), so a worker running as
+/// nobody needs no permission on the directories above the root; under chroot the
+/// root is "/" itself.
 final class FileChangeWatch {
     /// The inotify instance; the worker's event loop watches it for readability.
     private(set) var fd: Int32
-    /// The document root's path with a trailing "/", as a prefix for watched paths.
+    /// Where watched paths start: the root as a path, with a trailing "/".
     private let rootPrefix: [UInt8]
     private var directories: [[UInt8]: Int32] = [:]
     private var watches: [Int32: Watched] = [:]
@@ -49,13 +51,25 @@ final class FileChangeWatch {
         | IN_DONT_FOLLOW)
 
     /// nil when inotify is unavailable (no instances left for the user, say).
-    init?(rootPath: String, watchLimit: Int) {
+    init?(root: DocumentRoot, watchLimit: Int) {
         fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else { return nil }
-        var prefix = Array(rootPath.utf8)
-        if prefix.last != ASCII.slash { prefix.append(ASCII.slash) }
-        rootPrefix = prefix
+        rootPrefix = Self.prefix(of: root)
         self.watchLimit = watchLimit
+    }
+
+    /// "/" when the process is chrooted to the root; else the root's descriptor
+    /// under /proc when that names the root; else the root's path.
+    private static func prefix(of root: DocumentRoot) -> [UInt8] {
+        guard let info = try? FileInfo.of(root.fd) else { return Array((root.path + "/").utf8) }
+        func names(_ path: String) -> Bool {
+            var status = stat()
+            return stat(path, &status) == 0 && UInt64(status.st_dev) == info.device && UInt64(status.st_ino) == info.inode
+        }
+        for candidate in ["/", "/proc/self/fd/\(root.fd)/", root.path + "/"] where names(candidate) {
+            return Array(candidate.utf8)
+        }
+        return Array((root.path + "/").utf8)
     }
 
     deinit {
@@ -65,12 +79,16 @@ final class FileChangeWatch {
     var watchCount: Int { watches.count }
 
     /// Starts over with a new instance (all watches dropped at once by closing the
-    /// old one). Returns false when no new instance can be made; `fd` is then -1.
+    /// old one). The new one is made while the old is still open, so its number
+    /// differs and the event loop sees that it must watch it (closing the old one
+    /// dropped the loop's registration). Returns false when no new instance can be
+    /// made; `fd` is then -1.
     func reset() -> Bool {
+        let fresh = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         close(fd)
+        fd = fresh
         directories.removeAll()
         watches.removeAll()
-        fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         return fd >= 0
     }
 

@@ -54,7 +54,15 @@ final class OpenFileCache {
     }
 
     let limits: Limits
-    private let watch: FileChangeWatch
+    private let root: DocumentRoot
+    /// Made at the first file the cache keeps, so a process that never serves (a pool's
+    /// parent) holds no inotify instance; nil until then, or when none can be made.
+    private var watch: FileChangeWatch?
+    /// inotify could not give an instance: nothing is cached.
+    private var unavailable = false
+    /// The instance was made (or remade) since the loop last woke up: the loop did not
+    /// watch it then, so its queue is read at the next wakeup whatever the loop saw.
+    private var unobserved = false
     private var slotOf: [PathKey: Int] = [:]
     private var slots: [FileEntry?] = []
     private var freeSlots: [Int] = []
@@ -73,18 +81,14 @@ final class OpenFileCache {
     private var now: UInt64 = 0
     private var nextSweep: UInt64 = 0
 
-    /// nil when inotify is unavailable: the worker then serves without a cache.
-    init?(rootPath: String, limits: Limits) {
-        guard limits.openFiles > 0,
-              let watch = FileChangeWatch(rootPath: rootPath, watchLimit: 4 * limits.openFiles + 64) else { return nil }
-        self.watch = watch
+    init(root: DocumentRoot, limits: Limits) {
+        self.root = root
         self.limits = limits
-        slots.reserveCapacity(limits.openFiles)
     }
 
     /// The inotify descriptor an event loop watches; it changes when the cache empties
     /// itself after an overflow (-1 if no new one could be made: nothing is cached then).
-    var changeDescriptor: Int32 { watch.fd }
+    var changeDescriptor: Int32 { watch?.fd ?? -1 }
 
     var count: Int { slotOf.count }
 
@@ -96,7 +100,8 @@ final class OpenFileCache {
     func noteWakeup(changesReady: Bool) {
         loopDriven = true
         tick += 1
-        if changesReady { applyChanges() }
+        if changesReady || unobserved { applyChanges() }
+        unobserved = false
         // Nothing queued at the wakeup, or everything queued now applied.
         appliedTick = tick
         now = monotonicNanoseconds() / 1_000_000_000
@@ -131,14 +136,30 @@ final class OpenFileCache {
     /// file's relative path and the names to watch, then open, then `insert`. False
     /// when they cannot be watched: the entry must not be cached.
     func prepare(filePath: [UInt8], names: [[UInt8]]) -> Bool {
+        guard let watch = startWatching() else { return false }
         if watch.watchCount + names.count + 8 > watch.watchLimit { reset() }
         return watch.watch(filePath, names: names)
+    }
+
+    private func startWatching() -> FileChangeWatch? {
+        if let watch { return watch }
+        guard !unavailable else { return nil }
+        guard let made = FileChangeWatch(root: root, watchLimit: 4 * limits.openFiles + 64) else {
+            unavailable = true
+            Console.error("ferry: open-file cache: inotify is unavailable (\(String(cString: strerror(errno))));"
+                          + " serving without it")
+            return nil
+        }
+        watch = made
+        unobserved = true
+        slots.reserveCapacity(limits.openFiles)
+        return made
     }
 
     /// Keeps `entry` (made after a successful `prepare`), evicting others to stay
     /// within `openFiles`.
     func insert(_ entry: FileEntry) {
-        guard entry.descriptorCount <= limits.openFiles, watch.fd >= 0 else { return }
+        guard entry.descriptorCount <= limits.openFiles, (watch?.fd ?? -1) >= 0 else { return }
         remove(entry.key)
         while openDescriptors + entry.descriptorCount > limits.openFiles { evictOne() }
         entry.lastUsed = now
@@ -158,6 +179,7 @@ final class OpenFileCache {
     // MARK: changes and eviction
 
     private func applyChanges() {
+        guard let watch else { return }
         switch watch.readChanges() {
         case .none:
             break
@@ -219,7 +241,10 @@ final class OpenFileCache {
         freeSlots.removeAll(keepingCapacity: true)
         openDescriptors = 0
         hand = 0
-        if !watch.reset() { Console.error("ferry: open-file cache: cannot make a new inotify instance; caching stops") }
+        unobserved = true
+        if watch?.reset() == false {
+            Console.error("ferry: open-file cache: cannot make a new inotify instance; caching stops")
+        }
     }
 
     /// Drops entries unused for `inactiveSeconds`; the loop calls it on every

@@ -9,7 +9,7 @@ public final class HTTPFileHandler: ConnectionHandler {
                 accessLog: AccessLog, errorLog: @escaping (String) -> Void = { Console.error($0) }) {
         let settings = HTTPSessionSettings(config)
         let dates = DateHeaderCache(server: settings.serverName)
-        let cache = config.fileCache ? OpenFileCache(rootPath: root.path, limits: OpenFileCache.Limits(config)) : nil
+        let cache = config.fileCache ? OpenFileCache(root: root, limits: OpenFileCache.Limits(config)) : nil
         let maker = FileEntryMaker(root: root, types: ContentTypeResolver(table: extensions),
                                    precompressed: config.precompressed, headerRules: config.headerRules)
         let responder = StaticFileResponder(catalog: FileCatalog(root: root, maker: maker, cache: cache),
