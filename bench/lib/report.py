@@ -1,6 +1,6 @@
 """From samples to what a reader sees: medians and ranges, ratios against the best peer,
 the markdown tables, the checks of issue 4's and issue 8's targets and of the cost budget,
-the JSON record and the chart."""
+and the JSON record (the chart is bench/lib/chart.py)."""
 
 import json
 import statistics
@@ -605,30 +605,3 @@ def write_json(path, meta, plan, files, servers, results, summary, target_checks
     with open(path, "w") as f:
         json.dump(record, f, indent=1, sort_keys=False)
         f.write("\n")
-
-
-def write_chart(pyplot, path, summary, levels, title):
-    """Requests/s against concurrency (the conn sweep), one line per server."""
-    figure, axes = pyplot.subplots(figsize=(8, 5), dpi=120)
-    for server in summary.servers:
-        points = [(level, summary.median(server.name, "conn", "requests_per_s", level))
-                  for level in levels]
-        points = [(x, y) for x, y in points if y is not None]
-        if not points:
-            continue
-        xs, ys = zip(*points)
-        ferry = not server.peer
-        axes.plot(xs, ys, marker="o", linewidth=2.6 if ferry else 1.4,
-                  linestyle="-" if ferry else "--", label=server.name)
-    axes.set_xscale("log", base=2)
-    axes.set_xticks(levels)
-    axes.set_xticklabels([str(level) for level in levels])
-    axes.set_xlabel("concurrent connections (new connection per request)")
-    axes.set_ylabel("requests/s (median)")
-    axes.set_ylim(bottom=0)
-    axes.grid(True, alpha=0.3)
-    axes.set_title(title)
-    axes.legend(fontsize="small")
-    figure.tight_layout()
-    figure.savefig(path)
-    pyplot.close(figure)
