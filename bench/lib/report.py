@@ -423,9 +423,10 @@ def _cost_section(summary, plan, run, budget):
             f"while `ab -k` sends {n:,} requests for the 1 KiB page over 32 kept connections. "
             "System calls per request are the calls it counted over the requests; epoll_wait "
             "(with epoll_pwait) stands apart because how often a loop waits depends on the "
-            "pace of requests. Heap allocations (ferry's only): calls of libc's malloc, counted by `perf stat` "
-            f"on a uprobe (`{MALLOC_EVENT}`) over another {n:,} requests without strace. "
-            "strace stops the server at every call: no time is taken from these runs.", ""]
+            "pace of requests. Heap allocations (ferry's only): calls of libc's malloc, "
+            f"counted by `perf stat` on a uprobe (`{MALLOC_EVENT}`) over another {n:,} "
+            "requests without strace. strace stops the server at every call: no time is taken "
+            f"from these runs. They took {run['seconds']:.0f} s in all.", ""]
     skipped = [s.name for s in summary.servers if summary.results.get(s.name, {}).get("cost") is None]
     if skipped:
         out += [f"Not counted: {', '.join(skipped)} (see bench/README.md).", ""]
