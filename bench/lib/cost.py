@@ -40,13 +40,13 @@ class RequestCost:
         """One sample of a running SERVER: WARMUP requests, then REQUESTS kept requests with
         strace attached; with COUNT_MALLOCS, REQUESTS more with perf counting malloc calls
         (a separate run, so strace's stops change nothing there)."""
-        pids = server.serving_processes()
-        if not pids:
-            return {"error": "no serving process found"}
         url = server.url(SMALL_PAGE)
         warm = self._ab(url, warmup)
         if "error" in warm:
             return {"error": "warm-up: " + warm["error"]}
+        pids = server.serving_processes()  # after the warm-up: every worker it needed exists
+        if not pids:
+            return {"error": "no serving process found"}
         sample = self._count_syscalls(server.name, pids, url, requests)
         sample.update(server=server.description, command=server.command)
         if count_mallocs and "error" not in sample:
