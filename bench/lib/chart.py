@@ -107,10 +107,12 @@ def _bars(axes, summary, title, xlabel, values, notes=None, labels=None, log=Fal
     axes.set_ylim(len(names) - 0.5, -0.5)  # every row, the first on top, with or without a bar
     if log:
         axes.set_xscale("log")
+        axes.tick_params(axis="x", which="minor", labelbottom=False)  # they crowd a short span
         if known:
             axes.set_xlim(floor, max(known) * 4)
-    elif known:
-        axes.set_xlim(0, max(known) * (1.6 if labels else 1.25))  # room for the labels
+    else:
+        top = max(known, default=0)
+        axes.set_xlim(0, top * (1.6 if labels else 1.25) if top > 0 else 1)  # room for the labels
     axes.set_xlabel(xlabel)
     axes.set_title(title)
     axes.grid(True, axis="x", alpha=0.3)
@@ -174,3 +176,4 @@ def _cost(axes, summary, plan):
           f"← system calls per request (dashed: {HIGHLIGHT}'s budget, {SYSCALL_BUDGET})",
           values, notes, labels)
     axes.axvline(SYSCALL_BUDGET, color=colour(HIGHLIGHT), linestyle="--", linewidth=1.2)
+    axes.set_xlim(0, max(axes.get_xlim()[1], SYSCALL_BUDGET * 1.5))  # the budget in view
