@@ -3,8 +3,9 @@ import Testing
 
 /// bench/compare --smoke against the ferry under test, so the comparison cannot rot:
 /// it writes configs, starts and stops every installed server, runs each workload once on
-/// a 16 MiB file with 1-second wrk runs, 200 idle connections and 50 trickling ones, and
-/// fails on any mismatch, start failure or wrk error on ferry.
+/// a 16 MiB file with 1-second wrk runs, 200 idle connections and 50 trickling ones,
+/// counts the system calls (and ferry's heap allocations) of 1,000 kept requests on one
+/// worker, and fails on any mismatch, start failure or wrk error on ferry.
 @Suite struct BenchCompareSmokeTests {
     @Test func smokeRunMeasuresFerryOnEveryWorkload() throws {
         let out = FileManager.default.temporaryDirectory
@@ -20,6 +21,8 @@ import Testing
         #expect(result.text.contains("| ferry-classic |"))
         #expect(result.text.contains("| python |"))
         #expect(result.text.contains("## targets (issue 8"))
+        #expect(result.text.contains("## cost — system calls and heap allocations per kept"))
+        #expect(result.text.contains("## targets (the cost of a request"))
 
         let json = try Data(contentsOf: URL(fileURLWithPath: out + "/compare.json"))
         let record = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
@@ -64,9 +67,29 @@ import Testing
                 .reduce(0) { $0 + (states[$1] ?? 0) }
             #expect(counted == 50, "\(server): attack connections \(states)")
         }
+        try checkCost(record, summary)
         let copy = try #require(summary["ferry-copy"] as? [String: Any])
         #expect(copy["idle"] is NSNull, "ferry-copy holds connections as ferry does: not run twice")
         #expect(FileManager.default.fileExists(atPath: out + "/compare.md"))
+    }
+
+    /// The cost workload ran for ferry: system calls per kept request, by name, over kept
+    /// connections; heap allocations too, unless perf could not count them here (said why).
+    private func checkCost(_ record: [String: Any], _ summary: [String: Any]) throws {
+        let run = (record["meta"] as? [String: Any])?["cost"] as? [String: Any]
+        #expect(run?["skipped"] is NSNull, "cost workload not run: \(run?["skipped"] ?? "no record")")
+        let ferry = try #require(summary["ferry"] as? [String: Any])
+        let cost = try #require(ferry["cost"] as? [String: Any], "ferry: no cost")
+        let calls = (cost["syscalls_per_request"] as? NSNumber)?.doubleValue ?? 0
+        #expect(calls > 0, "ferry: \(calls) system calls per request")
+        #expect((cost["per_request"] as? [String: Any])?.isEmpty == false, "ferry: no calls by name")
+        #expect(cost["epoll_wait_per_request"] is NSNumber, "ferry: no epoll_wait count")
+        #expect(cost["kept"] as? Int == cost["requests"] as? Int, "ferry: not every request kept \(cost)")
+        if let skipped = cost["mallocs_skipped"] as? String {
+            print("BenchCompareSmokeTests: ferry's heap allocations per request not checked: \(skipped)")
+        } else {
+            #expect(cost["mallocs_per_request"] is NSNumber, "ferry: no heap allocations per request")
+        }
     }
 
     /// The "median" of a {median, min, max} entry in the JSON summary.

@@ -1,5 +1,6 @@
-"""Processes: free ports, a server's CPU time over its whole process tree, the memory of
-its session, stopping a process group, and the kernel's count of TCP connections opened."""
+"""Processes: free ports, a server's CPU time over its whole process tree, its children and
+threads, the memory of its session, stopping a process group, and the kernel's count of
+TCP connections opened."""
 
 import os
 import signal
@@ -37,11 +38,31 @@ def _all_parents():
     return parents
 
 
-def process_tree(root):
-    """ROOT and all its live descendants, found through the parent links in /proc/*/stat."""
+def _children_by_parent():
+    """{pid: [its live children]} for every process on the machine."""
     children = {}
     for pid, parent in _all_parents().items():
         children.setdefault(parent, []).append(pid)
+    return children
+
+
+def children(parent):
+    """The live children of PARENT (not zombies), in order of their PIDs."""
+    found = _children_by_parent().get(parent, [])
+    return sorted(pid for pid in found if (_stat_fields(pid) or ["Z"])[0] != "Z")
+
+
+def threads(pid):
+    """Every thread (task) ID of process PID, or [] when it is gone."""
+    try:
+        return sorted(int(task) for task in os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return []
+
+
+def process_tree(root):
+    """ROOT and all its live descendants, found through the parent links in /proc/*/stat."""
+    children = _children_by_parent()
     tree, todo = [], [root]
     while todo:
         pid = todo.pop()

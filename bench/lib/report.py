@@ -1,12 +1,22 @@
 """From samples to what a reader sees: medians and ranges, ratios against the best peer,
-the markdown tables, the checks of issue 4's and issue 8's targets, the JSON record and
-the chart."""
+the markdown tables, the checks of issue 4's and issue 8's targets and of the cost budget,
+and the JSON record (the chart is bench/lib/chart.py)."""
 
 import json
 import statistics
 
+from .cost import MALLOC_EVENT, WAITS
+
 HEADLINE = 32  # the concurrency the conn and keepalive tables and the targets quote
 LEADING_PEERS = ("nginx", "lighttpd", "h2o")  # issue 8's targets compare with the best of these
+# DESIGN.md, "The cost of a request": Ferry's most per kept small-file request.
+SYSCALL_BUDGET = 3
+MALLOC_BUDGET = 2
+COST_TARGETS = "the cost of a request, DESIGN.md"
+# What a kept request may exceed the budget by: the 32 connections' own calls and
+# allocations (accept or hand-over, registration, the read that sees the close, close)
+# spread over the requests, a few hundredths per request at 10,000 or more.
+CONNECTION_SHARE = 0.05
 
 
 def values(samples, key):
@@ -53,9 +63,19 @@ class Summary:
         return name, value
 
     def once(self, name, workload):
-        """The one sample of a workload run once per server (idle, slow), or None."""
+        """The one sample of a workload run once per server (idle, slow, cost), or None."""
         sample = self.results.get(name, {}).get(workload)
         return sample if sample and "error" not in sample else None
+
+    def lowest_peer_once(self, workload, key):
+        """(name, value) of the peer whose one sample of WORKLOAD has the lowest KEY, or
+        (None, None)."""
+        scored = [((self.once(p, workload) or {}).get(key), p) for p in self.peers]
+        scored = [(v, p) for v, p in scored if v is not None]
+        if not scored:
+            return None, None
+        value, name = min(scored)
+        return name, value
 
     def errors(self, name, workload, level=None):
         """Errors summed over the rounds, or None when nothing ran."""
@@ -85,6 +105,7 @@ class Summary:
                              "errors": self.errors(n, "parallel")},
                 "idle": _idle_summary(self.once(n, "idle")),
                 "slow": _slow_summary(self.once(n, "slow")),
+                "cost": _cost_summary(self.once(n, "cost")),
                 "integrity": (self.results.get(n, {}).get("integrity") or {}).get("ok"),
             }
             out[n] = entry
@@ -108,6 +129,21 @@ def _slow_summary(sample):
             "attack": {k: sample["attack"][k] for k in client},
             "p99_ratio": sample["p99_ratio"], "attack_at_end": sample["attack_at_end"],
             "recovered_s": sample["recovered_s"]}
+
+
+def _cost_summary(sample):
+    if sample is None:
+        return None
+    keys = ("requests", "concurrency", "kept", "syscalls_per_request", "epoll_wait_per_request",
+            "per_request", "mallocs_per_request", "mallocs_skipped")
+    return {k: sample.get(k) for k in keys}
+
+
+def top_calls(sample, least=0.05):
+    """[(system call, calls per request)] of a cost sample, most frequent first, without
+    the event loop's waits and the calls made less than LEAST times per request."""
+    return [(call, n) for call, n in sample["per_request"].items()
+            if call not in WAITS and n >= least]
 
 
 def reuse(opens_per_request):
@@ -247,6 +283,7 @@ def markdown(summary, meta, plan, targets, problems):
 
     out += _idle_section(summary, plan)
     out += _slow_section(summary, plan)
+    out += _cost_section(summary, plan, meta["cost"], targets.get(COST_TARGETS, []))
 
     out += [f"## integrity — sha256 of the {plan['big_label']} body", ""]
     rows = []
@@ -260,8 +297,7 @@ def markdown(summary, meta, plan, targets, problems):
     for title, checks in targets.items():
         out += [f"## targets ({title})", ""]
         out += _table(["target", "measured", "met"],
-                      [[t["target"], t["measured"], {True: "met", False: "not met", None: "—"}[t["met"]]]
-                       for t in checks])
+                      [[t["target"], t["measured"], _met(t["met"])] for t in checks])
         out += [""]
 
     out += ["## servers", ""]
@@ -349,10 +385,83 @@ def _slow_section(summary, plan):
     return out
 
 
+def _cost_section(summary, plan, run, budget):
+    """The cost table: system calls (and Ferry's heap allocations) per kept request on one
+    worker, the budget's verdict, and how the counts were taken. RUN: meta["cost"]."""
+    n, warmup = plan["cost_requests"], plan["cost_warmup"]
+    out = [f"## cost — system calls and heap allocations per kept 1 KiB request, one worker "
+           f"({n:,} requests)", ""]
+    if run["skipped"]:
+        return out + [f"Not run: the cost workload {run['skipped']}.", ""]
+    rows = []
+    _, best = summary.lowest_peer_once("cost", "syscalls_per_request")
+    for server in summary.servers:
+        sample = summary.results.get(server.name, {}).get("cost")
+        if sample is None:
+            continue
+        if "error" in sample:
+            rows.append([server.name, "ERROR " + sample["error"]] + [""] * 6)
+            continue
+        mallocs = sample.get("mallocs_per_request")
+        rows.append([server.name, sample["server"], f"{sample['kept']:,} of {sample['requests']:,}",
+                     num(sample["syscalls_per_request"], 2), _ratio(sample["syscalls_per_request"], best),
+                     ", ".join(f"{call} {count:.2f}" for call, count in top_calls(sample)),
+                     num(sample["epoll_wait_per_request"], 2),
+                     num(mallocs, 2) if mallocs is not None else
+                     "—" if server.peer else "not counted"])
+    out += _table(["server", "what ran", "kept", "system calls/req", "× fewest of a peer",
+                   "calls/req (≥ 0.05, without epoll_wait)", "epoll_wait/req",
+                   "heap allocations/req"], rows)
+    out += [""]
+    if budget:
+        verdicts = "; ".join(check["measured"] + ("" if check["met"] is None else f" ({_met(check['met'])})")
+                             for check in budget)
+        out += [f"Budget (DESIGN.md, \"The cost of a request\"): at most {SYSCALL_BUDGET} system "
+                f"calls and {MALLOC_BUDGET} heap allocations per kept small-file request; a count "
+                f"within {CONNECTION_SHARE} of it meets it (the connections' own calls and "
+                f"allocations, spread over the requests). ferry: {verdicts}.", ""]
+    if run["mallocs_skipped"]:
+        out += [f"Heap allocations not counted: {run['mallocs_skipped']}.", ""]
+    out += [f"Each server is started again for this alone, on one worker (ferry `--workers 1`, nginx "
+            "`worker_processes 1`, lighttpd's one process, h2o `num-threads: 1`); after "
+            f"{warmup:,} warm-up requests, `strace -c -f` is attached to every thread of the "
+            "process that answers (ferry's and nginx's worker, lighttpd's and h2o's one process) "
+            f"while `ab -k` sends {n:,} requests for the 1 KiB page over 32 kept connections. "
+            "System calls per request are the calls it counted over the requests; epoll_wait "
+            "(with epoll_pwait) stands apart because how often a loop waits depends on the "
+            "pace of requests. Heap allocations (ferry's only): calls of libc's malloc, "
+            f"counted by `perf stat` on a uprobe (`{MALLOC_EVENT}`) over another {n:,} "
+            "requests without strace. strace stops the server at every call: no time is taken "
+            f"from these runs. They took {run['seconds']:.0f} s in all.", ""]
+    skipped = [s.name for s in summary.servers if summary.results.get(s.name, {}).get("cost") is None]
+    if skipped:
+        out += [f"Not counted: {', '.join(skipped)} (see bench/README.md).", ""]
+    return out
+
+
+def _met(met):
+    return {True: "met", False: "not met", None: "—"}[met]
+
+
 def targets(summary, plan):
-    """{title: checks} for issue 4's part 3 and issue 8."""
+    """{title: checks} for issue 4's part 3, issue 8 and the cost budget."""
     return {"issue 4, part 3": _issue4_targets(summary, plan),
-            "issue 8, ratios to the best of nginx, lighttpd, h2o": _issue8_targets(summary, plan)}
+            "issue 8, ratios to the best of nginx, lighttpd, h2o": _issue8_targets(summary, plan),
+            COST_TARGETS: _cost_targets(summary)}
+
+
+def _cost_targets(summary, name="ferry"):
+    """The budget of a kept request for ferry's default model: each check with what the
+    cost workload counted and whether it holds (None: not counted)."""
+    sample = summary.once(name, "cost") or {}
+    checks = []
+    for key, budget, what in (("syscalls_per_request", SYSCALL_BUDGET, "system calls"),
+                              ("mallocs_per_request", MALLOC_BUDGET, "heap allocations")):
+        value = sample.get(key)
+        checks.append({"target": f"{name}: {what} per kept 1 KiB request ≤ {budget}",
+                       "measured": f"{num(value, 2)} {what}" if value is not None else f"{what} not counted",
+                       "met": value <= budget + CONNECTION_SHARE if value is not None else None})
+    return checks
 
 
 def _issue8_targets(summary, plan, name="ferry"):
@@ -503,30 +612,3 @@ def write_json(path, meta, plan, files, servers, results, summary, target_checks
     with open(path, "w") as f:
         json.dump(record, f, indent=1, sort_keys=False)
         f.write("\n")
-
-
-def write_chart(pyplot, path, summary, levels, title):
-    """Requests/s against concurrency (the conn sweep), one line per server."""
-    figure, axes = pyplot.subplots(figsize=(8, 5), dpi=120)
-    for server in summary.servers:
-        points = [(level, summary.median(server.name, "conn", "requests_per_s", level))
-                  for level in levels]
-        points = [(x, y) for x, y in points if y is not None]
-        if not points:
-            continue
-        xs, ys = zip(*points)
-        ferry = not server.peer
-        axes.plot(xs, ys, marker="o", linewidth=2.6 if ferry else 1.4,
-                  linestyle="-" if ferry else "--", label=server.name)
-    axes.set_xscale("log", base=2)
-    axes.set_xticks(levels)
-    axes.set_xticklabels([str(level) for level in levels])
-    axes.set_xlabel("concurrent connections (new connection per request)")
-    axes.set_ylabel("requests/s (median)")
-    axes.set_ylim(bottom=0)
-    axes.grid(True, alpha=0.3)
-    axes.set_title(title)
-    axes.legend(fontsize="small")
-    figure.tight_layout()
-    figure.savefig(path)
-    pyplot.close(figure)

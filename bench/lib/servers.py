@@ -27,7 +27,8 @@ KEEPALIVE_REQUESTS = 100000
 class Server:
     """One server process (and its workers) in its own session, on a free port."""
 
-    def __init__(self, name, description, peer, command, workdir, port, config=None):
+    def __init__(self, name, description, peer, command, workdir, port, config=None,
+                 serves_in_children=False):
         self.name = name
         self.description = description
         self.peer = peer              # False for ferry's own modes, True for the others
@@ -35,6 +36,9 @@ class Server:
         self.workdir = workdir
         self.port = port
         self.config = config          # path of the config file written for it, if any
+        # Whether requests are answered by the leader's children (ferry's workers, nginx's)
+        # rather than by the leader itself and its threads.
+        self.serves_in_children = serves_in_children
         # Whether its answer to "Connection: close" says so (an HTTP/1.1 "Connection:
         # close" header, or an HTTP/1.0 status line); wrk reuses a socket otherwise.
         self.announces_close = None
@@ -75,6 +79,14 @@ class Server:
     def memory(self):
         """Pss and RSS (KiB) summed over every process of the server's session."""
         return procs.session_memory(self.process.pid)
+
+    def serving_processes(self):
+        """The processes that answer requests: the leader's children for a server whose
+        leader only accepts or supervises, else the leader (h2o's helper child, which
+        only annotates crash backtraces, is not one of them)."""
+        if self.serves_in_children:
+            return procs.children(self.process.pid)
+        return [self.process.pid]
 
     def stop(self):
         if self.process is not None:
@@ -122,10 +134,10 @@ def _write(path, text):
     return path
 
 
-def ferry(binary, workdir, port, site, copy=False, model=None, name=None, label=None):
+def ferry(binary, workdir, port, site, copy=False, model=None, name=None, label=None, workers=None):
     """ferry serve with flags only (its cwd has no conf/ferry.toml, so defaults apply):
     the default design, with --copy, or with another --model (NAME and LABEL then say
-    which design that model is)."""
+    which design that model is); WORKERS, when given, is its --workers."""
     command = [binary, "serve", site, "--host", "127.0.0.1", "--port", str(port),
                "--access-log", "off"]
     if copy:
@@ -137,16 +149,25 @@ def ferry(binary, workdir, port, site, copy=False, model=None, name=None, label=
         label = label or f"ferry serve --model {model} (sendfile)"
     else:
         name, label = "ferry", "ferry serve (its default model, sendfile)"
-    return Server(name, label, False, command, workdir, port)
+    if workers:
+        command += ["--workers", str(workers)]
+        label += f" on {_count(workers, 'worker')}"
+    # Every model but the single-process event loops hands connections to worker processes.
+    in_children = model not in ("epoll", "poll", "select", "iterative", "thread", "prethread")
+    return Server(name, label, False, command, workdir, port, serves_in_children=in_children)
 
 
-def nginx(binary, workdir, port, site, cpus, use_sendfile):
+def _count(n, noun):
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def nginx(binary, workdir, port, site, workers, use_sendfile):
     """nginx in the foreground with everything (pid, logs, temp paths) in WORKDIR;
     enough connections and descriptors per worker to hold 10,000 idle keep-alives, and
     keepalive_requests raised from 1,000 so wrk's runs seldom reconnect."""
     body = "sendfile on;\n    tcp_nopush on;" if use_sendfile else "sendfile off;"
     config = _write(os.path.join(workdir, "nginx.conf"), f"""\
-worker_processes {cpus};
+worker_processes {workers};
 daemon off;
 pid {workdir}/nginx.pid;
 error_log {workdir}/error.log warn;
@@ -171,9 +192,9 @@ http {{
 """)
     name = "nginx" if use_sendfile else "nginx-nosendfile"
     what = "sendfile on; tcp_nopush on" if use_sendfile else "sendfile off"
-    return Server(name, f"nginx ({what}; {cpus} workers)", True,
+    return Server(name, f"nginx ({what}; {_count(workers, 'worker')})", True,
                   [binary, "-p", workdir, "-e", f"{workdir}/error.log", "-c", config], workdir,
-                  port, config)
+                  port, config, serves_in_children=True)
 
 
 def lighttpd(binary, workdir, port, site):
@@ -196,14 +217,15 @@ mimetype.assign = ( ".html" => "text/html", ".bin" => "application/octet-stream"
                   [binary, "-D", "-f", config], workdir, port, config)
 
 
-def h2o(binary, workdir, port, site):
-    """h2o -c in the foreground, no access log, its default threads (one per CPU);
-    max-connections raised from 1,024, idle keep-alives kept 60 s (default 10)."""
+def h2o(binary, workdir, port, site, threads=None):
+    """h2o -c in the foreground, no access log, its default threads (one per CPU) or
+    THREADS; max-connections raised from 1,024, idle keep-alives kept 60 s (default 10)."""
     # Started as root, h2o would switch to 'nobody', and that change of user would cancel
     # the signal it gets when bench/compare dies; it serves only the temp dir, on loopback.
     user = "user: root\n" if os.geteuid() == 0 else ""
+    num_threads = f"num-threads: {threads}\n" if threads else ""
     config = _write(os.path.join(workdir, "h2o.conf"), f"""\
-{user}error-log: {workdir}/error.log
+{user}{num_threads}error-log: {workdir}/error.log
 max-connections: {CONNECTIONS}
 http1-request-timeout: {KEEPALIVE_IDLE}
 listen:
@@ -215,7 +237,8 @@ hosts:
       /:
         file.dir: {site}
 """)
-    return Server("h2o", "h2o (one thread per CPU)", True, [binary, "-c", config], workdir, port, config)
+    what = _count(threads, "thread") if threads else "one thread per CPU"
+    return Server("h2o", f"h2o ({what})", True, [binary, "-c", config], workdir, port, config)
 
 
 def python(binary, workdir, port, site):

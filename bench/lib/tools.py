@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 # command → Debian package that provides it
-PACKAGES = {"wrk": "wrk", "curl": "curl", "nginx": "nginx", "lighttpd": "lighttpd", "h2o": "h2o"}
+PACKAGES = {"wrk": "wrk", "curl": "curl", "nginx": "nginx", "lighttpd": "lighttpd", "h2o": "h2o",
+            "ab": "apache2-utils", "strace": "strace", "perf": "linux-perf"}
 
 HUMMINGBIRD_PACKAGE = os.path.join("bench", "peers", "hummingbird-file-server")
 HUMMINGBIRD_SCRATCH = os.path.join(HUMMINGBIRD_PACKAGE, ".build-hb")
