@@ -72,7 +72,9 @@ class Exchange:
         try:
             self.sock = connect(port)
         except OSError as error:
-            loop.at(self.started, lambda: self._finish(failure_kind(error)))
+            # The kind now: `error` is unbound once the except block ends.
+            kind = failure_kind(error)
+            loop.at(self.started, lambda: self._finish(kind))
             return
         loop.watch(self.sock, selectors.EVENT_WRITE, self._on_ready)
         loop.at(self.started + timeout, self._on_timeout)
