@@ -40,7 +40,7 @@ public final class EchoHandler: ConnectionHandler {
 /// One echo conversation: read the count, write that many bytes.
 final class EchoSession: Session {
     let socket: Int32
-    private let peer: SocketAddress
+    let peer: SocketAddress
     private unowned let handler: EchoHandler
     private var request = EchoRequest()
     private var remaining = -1

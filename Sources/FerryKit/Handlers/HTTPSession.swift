@@ -24,7 +24,7 @@ final class HTTPSession: Session {
     static let idleBufferBytes = 4096
 
     let socket: Int32
-    private let peer: SocketAddress
+    let peer: SocketAddress
     private let settings: HTTPSessionSettings
     private unowned let context: HTTPWorkerContext
     private var phase = Phase.readingHead

@@ -33,6 +33,9 @@ public struct SessionSummary: Equatable {
 public protocol Session: AnyObject {
     var socket: Int32 { get }
 
+    /// The client's address, as the connection was accepted.
+    var peer: SocketAddress { get }
+
     /// Makes as much progress as the socket allows without blocking.
     func advance() -> SessionWant
 

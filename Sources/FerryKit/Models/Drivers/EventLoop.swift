@@ -37,9 +37,9 @@ protocol ReadinessBackend: AnyObject {
 enum ConnectionSource {
     /// It accepts on these itself and stops on SIGINT/SIGTERM (select, poll, epoll).
     case listeners([Listener])
-    /// A parent passes connections down this channel and hears back, in one
-    /// `ConnectionReport` per loop iteration that closed any, what became of them
-    /// (prefork-pass-epoll's workers). End of stream on it means stop.
+    /// A parent passes connections down this channel and hears back, in one report
+    /// (`ClosedConnections`) per loop iteration that closed any, what became of them
+    /// and whose they were (prefork-pass-epoll's workers). End of stream on it means stop.
     case channel(DescriptorChannel)
 }
 
@@ -92,8 +92,9 @@ final class EventLoop<Backend: ReadinessBackend> {
     private let parentPID = getppid()
     /// Sessions that were answering a request when the drain began.
     private var inFlightAtDrain = 0
-    /// Connections closed since the last report to the parent.
-    private var unreported = ConnectionReport()
+    /// Connections closed since the last report to the parent: every connection the
+    /// parent passed goes in here once, with its peer (the parent counts per address).
+    private var unreported = ClosedConnections()
 
     /// No session's deadline is earlier than this (0: no session has one). Kept as a
     /// lower bound so advancing a session costs O(1); the sessions are scanned only
@@ -221,7 +222,7 @@ final class EventLoop<Backend: ReadinessBackend> {
                 beginDrain(because: nil)
                 return
             }
-            let connections: [PassedConnection], lost: Int
+            let connections: [PassedConnection], lost: [SocketAddress]
             switch received {
             case .connections(let passed, let missing):
                 (connections, lost) = (passed, missing)
@@ -232,9 +233,9 @@ final class EventLoop<Backend: ReadinessBackend> {
                 retiring = true
                 continue
             }
-            if lost > 0 {
-                options.log("ferry: \(Backend.name): \(lost) passed connection(s) lost: out of descriptors")
-                unreported.connections += Int64(lost)
+            if !lost.isEmpty {
+                options.log("ferry: \(Backend.name): \(lost.count) passed connection(s) lost: out of descriptors")
+                for peer in lost { unreported.addUnserved(from: peer) }
             }
             for connection in connections { start(connection.fd, peer: connection.peer) }
         }
@@ -245,7 +246,7 @@ final class EventLoop<Backend: ReadinessBackend> {
         if let reason = backend.refusal(for: fd) {
             options.log("ferry: \(Backend.name): refusing the connection from \(peer.host): \(reason); closed it")
             close(fd)
-            unreported.connections += 1
+            if channel != nil { unreported.addUnserved(from: peer) }
             return
         }
         let session = handler.makeSession(socket: fd, peer: peer)
@@ -359,14 +360,15 @@ final class EventLoop<Backend: ReadinessBackend> {
         close(session.socket)
         let summary = session.summary
         tally.add(summary)
-        if channel != nil { unreported.add(summary) }
+        if channel != nil { unreported.add(summary, from: session.peer) }
     }
 
-    /// Tells the parent, in one record, about the connections closed since the last
-    /// report. A full channel keeps them for the next iteration.
+    /// Tells the parent about the connections closed since the last report (one
+    /// record, or a few when very many closed). A full channel keeps what it could not
+    /// take for the next iteration.
     private func reportClosed() {
         guard let channel, !unreported.isEmpty else { return }
-        if (try? channel.send(record: unreported)) != nil { unreported = ConnectionReport() }
+        try? channel.send(closed: &unreported)
     }
 
     // MARK: shutdown
