@@ -9,8 +9,8 @@
 /// was off, before a reload turned it on): a key the slot does not hold is ignored.
 struct ConnectionsPerAddress {
     private var total: [AddressKey: Int] = [:]
-    /// Per worker slot; a slot that holds nothing counted has no entry.
-    private var held: [Int: [AddressKey: Int]] = [:]
+    /// Indexed by worker slot.
+    private var held: [[AddressKey: Int]] = []
 
     /// Counted connections of `key`, over every worker.
     func count(of key: AddressKey) -> Int { total[key] ?? 0 }
@@ -18,29 +18,37 @@ struct ConnectionsPerAddress {
     /// Counts a connection from `key` given to the worker in `slot`.
     mutating func add(_ key: AddressKey, heldBy slot: Int) {
         total[key, default: 0] += 1
-        held[slot, default: [:]][key, default: 0] += 1
+        if slot >= held.count { held += Array(repeating: [:], count: slot + 1 - held.count) }
+        held[slot][key, default: 0] += 1
     }
 
     /// Takes the connections of `keys` (a worker's report) off `slot`.
     mutating func remove(_ keys: [AddressKey], heldBy slot: Int) {
-        // Nothing counted for the slot (the limit is off): one lookup per report.
-        guard var counts = held.removeValue(forKey: slot) else { return }
-        for key in keys {
-            guard let count = counts[key] else { continue }
-            counts[key] = count > 1 ? count - 1 : nil
-            decrement(key, by: 1)
+        // Nothing counted for the slot (the limit is off): one test per report.
+        guard slot < held.count, !held[slot].isEmpty else { return }
+        for key in keys where Self.decrement(&held[slot], key, by: 1) > 0 {
+            Self.decrement(&total, key, by: 1)
         }
-        if !counts.isEmpty { held[slot] = counts }
     }
 
     /// Forgets every connection `slot` held: its worker has ended.
     mutating func removeAll(heldBy slot: Int) {
-        guard let counts = held.removeValue(forKey: slot) else { return }
-        for (key, count) in counts { decrement(key, by: count) }
+        guard slot < held.count else { return }
+        for (key, count) in held[slot] { Self.decrement(&total, key, by: count) }
+        held[slot] = [:]
     }
 
-    private mutating func decrement(_ key: AddressKey, by count: Int) {
-        guard let current = total[key] else { return }
-        total[key] = current > count ? current - count : nil
+    /// Takes up to `count` off `key` in `counts`, dropping it at zero; returns how
+    /// many it took (0 for a key not counted). One hash lookup.
+    @discardableResult
+    private static func decrement(_ counts: inout [AddressKey: Int], _ key: AddressKey, by count: Int) -> Int {
+        guard let index = counts.index(forKey: key) else { return 0 }
+        let current = counts.values[index]
+        if current > count {
+            counts.values[index] = current - count
+            return count
+        }
+        counts.remove(at: index)
+        return current
     }
 }
