@@ -70,6 +70,9 @@ final class PreforkPassEpollParent {
     private var overloaded = false
     /// Refusals by max_connections_per_address, said at most once a minute.
     private var refusalNotice = PerAddressRefusalNotice()
+    /// Whether the reports waiting on the channels were read since this burst of
+    /// accepts began (before its first refusal per address).
+    private var reportsReadInBurst = false
 
     /// How long after the drain deadline the parent kills a worker that has not ended:
     /// each worker ends its own drain at the deadline, closing what it still holds and
@@ -158,6 +161,7 @@ final class PreforkPassEpollParent {
         guard !backOff.isPaused else { return }
         var accepted = 0
         var live = liveConnections
+        reportsReadInBurst = false
         // No live worker: the connections stay in the kernel's backlog until SIGCHLD
         // replaces one (a 503 would turn a moment's gap into failed requests).
         accepting: while accepted < burstLimit && hasLiveWorker {
@@ -233,11 +237,18 @@ final class PreforkPassEpollParent {
     }
 
     /// Whether the client's address holds fewer connections than
-    /// max_connections_per_address (which is on); a refusal is noted.
+    /// max_connections_per_address (which is on). At the limit, the reports already
+    /// waiting are read first (once a burst), so that a connection the client has just
+    /// seen closed does not count against its next one. A refusal is noted.
     private func admitsAnother(from peer: SocketAddress) -> Bool {
         let key = AddressKey(peer)
         let limit = options.maxConnectionsPerAddress
         guard pool.perAddress.count(of: key) >= limit else { return true }
+        if !reportsReadInBurst {
+            reportsReadInBurst = true
+            for worker in pool.workers where worker.alive { pool.readReports(from: worker, untilEmpty: true) }
+            guard pool.perAddress.count(of: key) >= limit else { return true }
+        }
         if let line = refusalNotice.refused(key, limit: limit, now: monotonicNanoseconds()) { options.log(line) }
         return false
     }
@@ -373,6 +384,7 @@ final class PreforkPassEpollParent {
     /// they are closed.
     private func passAwaiting() {
         guard !awaitingWorker.isEmpty else { return }
+        reportsReadInBurst = false
         let waiting = awaitingWorker
         awaitingWorker = []
         for connection in waiting {
