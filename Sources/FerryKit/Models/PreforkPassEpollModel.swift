@@ -49,6 +49,10 @@ final class PreforkPassEpollParent {
     private var options: ModelOptions
     /// The parent's own handler: it only answers connections above the cap.
     private var handler: ConnectionHandler
+    /// The handler's overload answer and the wall-clock second it was built in: it
+    /// carries a Date, and building it (an HTML page) cost about nine times what the
+    /// rest of a refusal does, so it is built at most once a second.
+    private var overloadAnswer: (second: Int64, bytes: [UInt8]) = (-1, [])
     private let epoll: Epoll
     private let signals: SignalDescriptor
     private let pool: WorkerPool
@@ -290,7 +294,9 @@ final class PreforkPassEpollParent {
     /// read first, so that the close does not become a reset that could destroy the
     /// answer on its way.
     private func refuse(_ fd: Int32) {
-        let answer = handler.overloadAnswer()
+        let now = wallClockSeconds()
+        if now != overloadAnswer.second { overloadAnswer = (now, handler.overloadAnswer()) }
+        let answer = overloadAnswer.bytes
         if !answer.isEmpty {
             _ = answer.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
             shutdown(fd, Int32(SHUT_WR))
@@ -365,6 +371,7 @@ final class PreforkPassEpollParent {
         }
         options = next
         handler = reloaded.makeHandler()
+        overloadAnswer.second = -1
         pool.retire(generation: old) { try $0.sendRetire() }
         reloaded.started()
         options.log("ferry: reloaded \(reloaded.source): \(ShutdownNotice.count(max(1, next.workers), "new worker", "new workers")), "
