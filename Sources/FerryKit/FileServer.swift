@@ -28,6 +28,7 @@ public struct FileServer {
             throw FileServerError("unknown model '\(config.model)' (known: \(ModelCatalog.names.joined(separator: ", ")))")
         }
         let maxConnections = try Self.fitMaxConnections(config.maxConnections)
+        try Self.checkConnectionsPerAddress(config)
         let root: DocumentRoot
         do { root = try DocumentRoot(path: config.root) } catch { throw FileServerError("\(error)") }
         let drop = try PrivilegeDrop.plan(config, documentRoot: root.path)
@@ -86,6 +87,7 @@ public struct FileServer {
         options.maxWorkers = config.maxWorkers
         options.drainTimeout = config.drainTimeout
         options.maxConnections = maxConnections
+        options.maxConnectionsPerAddress = config.maxConnectionsPerAddress
         options.accessLog = accessLog
         return options
     }
@@ -139,6 +141,21 @@ public struct FileServer {
         throw FileServerError("max_connections \(requested) needs a descriptor limit of \(needed), but the hard limit "
                               + "is \(limit): raise it (ulimit -n \(needed), or LimitNOFILE=\(needed) under systemd) "
                               + "or lower max_connections to \(fitting)", exitCode: 2)
+    }
+
+    /// max_connections_per_address needs a process that sees every connection open and
+    /// close: prefork-pass-epoll's parent. Another model refuses it (exit code 2, one
+    /// line naming the model that applies it) rather than ignore it.
+    static func checkConnectionsPerAddress(_ config: ServerConfig) throws {
+        guard config.maxConnectionsPerAddress > 0, let model = ModelCatalog.model(named: config.model),
+              !type(of: model).limitsConnectionsPerAddress else { return }
+        let applying = ModelCatalog.all.compactMap { model -> String? in
+            let kind = type(of: model)
+            return kind.limitsConnectionsPerAddress ? kind.name : nil
+        }
+        throw ConfigError(section: "server", key: "max_connections_per_address",
+                          problem: "the \(config.model) model does not limit connections per address "
+                              + "(\(applying.joined(separator: ", ")) does): set it to 0, or use --model \(applying[0])")
     }
 
     /// The exit report: one line per worker and a total, in bytes.

@@ -49,6 +49,7 @@ final class ServerReload {
             let rules = Self.restartOnly + (running.chroot ? [Self.keptWhenChrooted] : [])
             let kept = rules.filter { $0.keep(running, &next) }.map(\.key)
             let maxConnections = try FileServer.fitMaxConnections(next.maxConnections)
+            try FileServer.checkConnectionsPerAddress(next)
             let root: DocumentRoot
             do { root = try DocumentRoot(path: next.root) } catch { throw FileServerError("\(error)") }
             let errorPages = try FileServer.openErrorPages(next)

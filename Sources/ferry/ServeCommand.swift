@@ -11,7 +11,8 @@ struct ServeCommand: ParsableCommand {
             (SCM_RIGHTS) to the preforked worker holding the fewest connections; each worker \
             runs an epoll loop over all the connections it holds, for their whole life \
             (keep-alive included), and sends files with sendfile(2), or with a read/write \
-            loop under --copy. Above --max-connections a new connection gets 503. \
+            loop under --copy. Above --max-connections a new connection gets 503, and so \
+            does one from an address that holds --max-connections-per-address already. \
             --model prefork-pass is the classic design (UNP 30.9): one connection at a time \
             per worker, the pool growing up to --max-workers.
 
@@ -97,6 +98,10 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Most connections held at once; above it a new one gets 503.")
     var maxConnections: Int?
 
+    @Option(name: .customLong("max-connections-per-address"),
+            help: "Most connections held at once from one client address (IPv6: per /64); above it a new one gets 503 (0: no limit).")
+    var maxConnectionsPerAddress: Int?
+
     @Option(name: .customLong("keepalive-timeout"), help: "Idle seconds allowed between requests on a connection (0: no keep-alive).")
     var keepAliveTimeout: Double?
 
@@ -177,6 +182,8 @@ struct ServeCommand: ParsableCommand {
         if noPrecompressed { settings.precompressed = false }
         if noFileCache { settings.fileCache = false }
         set(\.maxConnections, maxConnections, key: "server.max_connections", flag: "--max-connections")
+        set(\.maxConnectionsPerAddress, maxConnectionsPerAddress, key: "server.max_connections_per_address",
+            flag: "--max-connections-per-address")
         set(\.keepAliveTimeout, keepAliveTimeout, key: "http.keepalive_timeout", flag: "--keepalive-timeout")
         set(\.keepAliveRequests, keepAliveRequests, key: "http.keepalive_requests", flag: "--keepalive-requests")
         if minimalHTTP10 { settings.minimalHTTP10 = true }

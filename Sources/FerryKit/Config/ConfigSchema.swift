@@ -24,6 +24,7 @@ enum ConfigSchema {
             .integer("backlog", \.backlog, 1...65535),
             .integer("defer_accept", \.deferAcceptSeconds, 0...600),
             .integer("max_connections", \.maxConnections, 1...1_048_576),
+            .integer("max_connections_per_address", \.maxConnectionsPerAddress, 0...1_048_576),
             .flag("reuse_port", \.reusePort),
             .optionalText("user", \.user) { accountNameProblem($0, "user") },
             .optionalText("group", \.group) { accountNameProblem($0, "group") },

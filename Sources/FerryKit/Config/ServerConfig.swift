@@ -36,6 +36,9 @@ public struct ServerConfig: Equatable {
     public var deferAcceptSeconds: Int = 5
     /// [server] max_connections: connections held at once; above it a new one gets 503.
     public var maxConnections: Int = 16_384
+    /// [server] max_connections_per_address: connections held at once from one client
+    /// address (an IPv6 client's /64); above it a new one gets 503. 0 = off.
+    public var maxConnectionsPerAddress: Int = 0
     /// [server] reuse_port: SO_REUSEPORT on the listeners, so several instances share a port.
     public var reusePort: Bool = false
     /// [server] user: who serves once a process started as root drops privileges;

@@ -9,8 +9,9 @@ import Glibc
 ///
 /// Why: a slow or idle client then costs a descriptor and a small buffer in a worker
 /// that goes on serving everyone else, not a process; so the pool is fixed at
-/// `workers` (one per CPU) and does not grow. Above `maxConnections` the parent writes
-/// the handler's `overloadAnswer()` (HTTP: 503) itself and closes. Shutdown closes
+/// `workers` (one per CPU) and does not grow. Above `maxConnections`, or when the
+/// client's address already holds `maxConnectionsPerAddress`, the parent writes the
+/// handler's `overloadAnswer()` (HTTP: 503) itself and closes. Shutdown closes
 /// idle connections at once and lets responses in flight finish within
 /// `drainTimeout`. docs/models/prefork-pass-epoll.md has the picture and the numbers.
 ///
@@ -23,6 +24,7 @@ public struct PreforkPassEpollModel: ServerModel {
     public static let name = "prefork-pass-epoll"
     public static let startsPool = true
     public static let forksWorkers = true
+    public static let limitsConnectionsPerAddress = true
 
     public init() {}
 
@@ -47,6 +49,10 @@ final class PreforkPassEpollParent {
     private var options: ModelOptions
     /// The parent's own handler: it only answers connections above the cap.
     private var handler: ConnectionHandler
+    /// The handler's overload answer and the wall-clock second it was built in: it
+    /// carries a Date, and building it (an HTML page) cost about nine times what the
+    /// rest of a refusal does, so it is built at most once a second.
+    private var overloadAnswer: (second: Int64, bytes: [UInt8]) = (-1, [])
     private let epoll: Epoll
     private let signals: SignalDescriptor
     private let pool: WorkerPool
@@ -66,6 +72,11 @@ final class PreforkPassEpollParent {
     private var nextSlot = 0
     /// Whether the parent is answering new connections with the overload answer.
     private var overloaded = false
+    /// Refusals by max_connections_per_address, said at most once a minute.
+    private var refusalNotice = PerAddressRefusalNotice()
+    /// Whether the reports waiting on the channels were read since this burst of
+    /// accepts began (before its first refusal per address).
+    private var reportsReadInBurst = false
 
     /// How long after the drain deadline the parent kills a worker that has not ended:
     /// each worker ends its own drain at the deadline, closing what it still holds and
@@ -154,6 +165,7 @@ final class PreforkPassEpollParent {
         guard !backOff.isPaused else { return }
         var accepted = 0
         var live = liveConnections
+        reportsReadInBurst = false
         // No live worker: the connections stay in the kernel's backlog until SIGCHLD
         // replaces one (a 503 would turn a moment's gap into failed requests).
         accepting: while accepted < burstLimit && hasLiveWorker {
@@ -162,6 +174,12 @@ final class PreforkPassEpollParent {
                 accepted += 1
                 backOff.accepted(log: options.log)
                 guard live < options.maxConnections else {
+                    noteOverload(true)
+                    refuse(fd)
+                    continue
+                }
+                // Off (0), the limit per address costs this one comparison.
+                if options.maxConnectionsPerAddress > 0 && !admitsAnother(from: peer) {
                     refuse(fd)
                     continue
                 }
@@ -171,10 +189,8 @@ final class PreforkPassEpollParent {
                     continue
                 }
                 noteOverload(false)
-                worker.live += 1
                 live += 1
-                pending[worker.slot].append(PassedConnection(fd: fd, peer: peer))
-                if pending[worker.slot].count == DescriptorChannel.maxConnectionsPerMessage { pass(to: worker) }
+                queue(PassedConnection(fd: fd, peer: peer), for: worker)
             case .retry:
                 continue
             case .backOff(let code):
@@ -207,6 +223,40 @@ final class PreforkPassEpollParent {
         return workers[best]
     }
 
+    /// `connection` is `worker`'s from now on: counted as held, and sent with the
+    /// worker's next message.
+    private func queue(_ connection: PassedConnection, for worker: WorkerPool.Worker) {
+        hold(connection, by: worker)
+        pending[worker.slot].append(connection)
+        if pending[worker.slot].count == DescriptorChannel.maxConnectionsPerMessage { pass(to: worker) }
+    }
+
+    /// Counts `connection` among `worker`'s live connections, and its address's when
+    /// the limit per address is on.
+    private func hold(_ connection: PassedConnection, by worker: WorkerPool.Worker) {
+        worker.live += 1
+        if options.maxConnectionsPerAddress > 0 {
+            pool.perAddress.add(AddressKey(connection.peer), heldBy: worker.slot)
+        }
+    }
+
+    /// Whether the client's address holds fewer connections than
+    /// max_connections_per_address (which is on). At the limit, the reports already
+    /// waiting are read first (once a burst), so that a connection the client has just
+    /// seen closed does not count against its next one. A refusal is noted.
+    private func admitsAnother(from peer: SocketAddress) -> Bool {
+        let key = AddressKey(peer)
+        let limit = options.maxConnectionsPerAddress
+        guard pool.perAddress.count(of: key) >= limit else { return true }
+        if !reportsReadInBurst {
+            reportsReadInBurst = true
+            for worker in pool.workers where worker.alive { pool.readReports(from: worker, untilEmpty: true) }
+            guard pool.perAddress.count(of: key) >= limit else { return true }
+        }
+        if let line = refusalNotice.refused(key, limit: limit, now: monotonicNanoseconds()) { options.log(line) }
+        return false
+    }
+
     private func passAll() {
         for worker in pool.current where !pending[worker.slot].isEmpty { pass(to: worker) }
     }
@@ -225,9 +275,10 @@ final class PreforkPassEpollParent {
             // The batch is no longer the dead worker's: another takes it, or it waits
             // for a replacement when every worker died at once.
             worker.live = max(0, worker.live - batch.count)
+            pool.perAddress.remove(batch.map { AddressKey($0.peer) }, heldBy: worker.slot)
             for connection in batch {
                 if let other = leastBusyWorker(), (try? other.channel.send(connections: [connection][...])) != nil {
-                    other.live += 1
+                    hold(connection, by: other)
                     close(connection.fd)
                 } else {
                     awaitingWorker.append(connection)
@@ -238,12 +289,14 @@ final class PreforkPassEpollParent {
         for connection in batch { close(connection.fd) }
     }
 
-    /// Above `maxConnections`: the overload answer, written once without waiting, then
-    /// a close that does not linger. Input already here is read first, so that the
-    /// close does not become a reset that could destroy the answer on its way.
+    /// Above `maxConnections` or the limit per address: the overload answer, written
+    /// once without waiting, then a close that does not linger. Input already here is
+    /// read first, so that the close does not become a reset that could destroy the
+    /// answer on its way.
     private func refuse(_ fd: Int32) {
-        noteOverload(true)
-        let answer = handler.overloadAnswer()
+        let now = wallClockSeconds()
+        if now != overloadAnswer.second { overloadAnswer = (now, handler.overloadAnswer()) }
+        let answer = overloadAnswer.bytes
         if !answer.isEmpty {
             _ = answer.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
             shutdown(fd, Int32(SHUT_WR))
@@ -318,6 +371,7 @@ final class PreforkPassEpollParent {
         }
         options = next
         handler = reloaded.makeHandler()
+        overloadAnswer.second = -1
         pool.retire(generation: old) { try $0.sendRetire() }
         reloaded.started()
         options.log("ferry: reloaded \(reloaded.source): \(ShutdownNotice.count(max(1, next.workers), "new worker", "new workers")), "
@@ -332,10 +386,12 @@ final class PreforkPassEpollParent {
         if failed > 0 { options.log("ferry: SIGUSR1: \(failed) worker(s) could not be given the reopened access log") }
     }
 
-    /// Hands the connections that waited for a worker to the live ones; at shutdown
-    /// with none alive they are closed.
+    /// Hands the connections that waited for a worker to the live ones (they were not
+    /// counted per address yet: the limit is applied now); at shutdown with none alive
+    /// they are closed.
     private func passAwaiting() {
         guard !awaitingWorker.isEmpty else { return }
+        reportsReadInBurst = false
         let waiting = awaitingWorker
         awaitingWorker = []
         for connection in waiting {
@@ -343,9 +399,11 @@ final class PreforkPassEpollParent {
                 if drain.isDraining { close(connection.fd) } else { awaitingWorker.append(connection) }
                 continue
             }
-            worker.live += 1
-            pending[worker.slot].append(connection)
-            if pending[worker.slot].count == DescriptorChannel.maxConnectionsPerMessage { pass(to: worker) }
+            if options.maxConnectionsPerAddress > 0 && !admitsAnother(from: connection.peer) {
+                refuse(connection.fd)
+                continue
+            }
+            queue(connection, for: worker)
         }
         passAll()
     }

@@ -36,6 +36,9 @@ public struct ModelOptions {
     /// Most connections held at once (models that hold many); above it a new one is
     /// refused (the file server answers 503).
     public var maxConnections = 16_384
+    /// Most connections held at once from one client address (`AddressKey`); 0: no
+    /// limit. Only models with `limitsConnectionsPerAddress` apply it.
+    public var maxConnectionsPerAddress = 0
     /// How long in-flight connections may take to finish after SIGINT/SIGTERM.
     public var drainTimeout = 30.0
     /// Where lifecycle messages go (worker replaced, draining, ...).
@@ -102,6 +105,10 @@ public protocol ServerModel {
     /// `ModelOptions.enterWorker`) rather than in the process that called `run`.
     static var forksWorkers: Bool { get }
 
+    /// Whether it applies `ModelOptions.maxConnectionsPerAddress`: it needs one process
+    /// that sees every connection open and close (prefork-pass-epoll's parent).
+    static var limitsConnectionsPerAddress: Bool { get }
+
     /// Serves connections from `listeners` until SIGINT or SIGTERM, then lets the
     /// connections in flight finish (bounded by `drainTimeout`) and returns what each
     /// worker did.
@@ -111,4 +118,5 @@ public protocol ServerModel {
 public extension ServerModel {
     static var startsPool: Bool { false }
     static var forksWorkers: Bool { false }
+    static var limitsConnectionsPerAddress: Bool { false }
 }

@@ -81,9 +81,9 @@ public struct DescriptorChannel {
     }
 
     /// Receives one message from the parent (a worker's channel is non-blocking: EAGAIN
-    /// is thrown when none waits). nil at end of stream. For connections, `lost` counts
-    /// those the message announced but whose descriptors did not arrive (a receiver out
-    /// of descriptors): the kernel has closed them.
+    /// is thrown when none waits). nil at end of stream. For connections, `lost` holds
+    /// the peers of those the message announced but whose descriptors did not arrive
+    /// (a receiver out of descriptors): the kernel has closed them.
     public func receiveParentMessage() throws -> ParentMessage? {
         let capacity = Self.maxConnectionsPerMessage
         let headerSize = MemoryLayout<UInt32>.size
@@ -109,13 +109,13 @@ public struct DescriptorChannel {
             let taken = min(Int(count), announced)
             // Descriptors beyond the announced peers would be a sender's mistake: close them.
             for extra in descriptors[taken..<Int(count)] { close(extra) }
-            let connections = (0..<taken).map { index in
-                let peer = payload.withUnsafeBytes {
+            func peer(_ index: Int) -> SocketAddress {
+                payload.withUnsafeBytes {
                     $0.loadUnaligned(fromByteOffset: headerSize + index * MemoryLayout<PassedPeer>.stride, as: PassedPeer.self)
-                }
-                return PassedConnection(fd: descriptors[index], peer: peer.address)
+                }.address
             }
-            return .connections(connections, lost: announced - taken)
+            let connections = (0..<taken).map { PassedConnection(fd: descriptors[$0], peer: peer($0)) }
+            return .connections(connections, lost: (taken..<announced).map(peer))
         default:
             for extra in descriptors[0..<Int(count)] { close(extra) }
             throw SystemError("recvmsg: unknown message", code: EPROTO)
@@ -125,8 +125,9 @@ public struct DescriptorChannel {
 
 /// What the parent of prefork-pass-epoll sends a worker.
 public enum ParentMessage {
-    /// Connections to serve (`lost`: announced, but their descriptors did not arrive).
-    case connections([PassedConnection], lost: Int)
+    /// Connections to serve (`lost`: the peers of those announced whose descriptors did
+    /// not arrive; the worker reports them closed).
+    case connections([PassedConnection], lost: [SocketAddress])
     /// The access log reopened by the parent (SIGUSR1): the worker moves it onto its
     /// own log descriptor, so it needs no permission to open the path itself.
     case accessLog(Int32)

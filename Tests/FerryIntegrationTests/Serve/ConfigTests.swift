@@ -124,6 +124,8 @@ struct ConfigTests {
         (["--host", ""], "--host: expected a host name or address"),
         (["--access-log", ""], "--access-log: expected \"stdout\", \"off\" or a file path"),
         (["--max-connections", "0"], "--max-connections: expected an integer from 1 to 1048576, got 0"),
+        (["--max-connections-per-address", "2000000"],
+         "--max-connections-per-address: expected an integer from 0 to 1048576, got 2000000"),
         (["--keepalive-timeout", "4000"], "--keepalive-timeout: expected a number of seconds from 0"),
         (["--keepalive-requests", "0"], "--keepalive-requests: expected an integer from 1 to 1000000, got 0"),
     ])

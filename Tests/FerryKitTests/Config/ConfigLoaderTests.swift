@@ -157,7 +157,7 @@ import Testing
             ("[log]\naccess = false",
              "conf/ferry.toml: [log] access: expected \"stdout\", \"off\" or a file path, got a boolean"),
             ("[server.tls]\ncert = \"x\"",
-             "conf/ferry.toml: [server] tls: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, reuse_port, user, group, chroot, allow_root, pid_file)"),
+             "conf/ferry.toml: [server] tls: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, max_connections_per_address, reuse_port, user, group, chroot, allow_root, pid_file)"),
             ("server = 1",
              "conf/ferry.toml: [server]: expected a table, got an integer"),
             ("[[log]]\naccess = \"off\"",
@@ -193,7 +193,7 @@ import Testing
 
     @Test func unknownSectionsAndKeysListTheKnownOnes() {
         #expect(configProblem("[server]\nprot = 80")
-            == "conf/ferry.toml: [server] prot: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, reuse_port, user, group, chroot, allow_root, pid_file)")
+            == "conf/ferry.toml: [server] prot: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, max_connections_per_address, reuse_port, user, group, chroot, allow_root, pid_file)")
         #expect(configProblem("[bodyy]\nmode = \"copy\"")
             == "conf/ferry.toml: [bodyy]: unknown section (known: server, http, body, cache, limits, log)")
         #expect(configProblem("port = 80")

@@ -43,7 +43,7 @@ import Testing
             Issue.record("expected connections")
             return
         }
-        #expect(lost == 0)
+        #expect(lost.isEmpty)
         #expect(connections.map(\.peer.port) == [4001, 4002])
         #expect(connections.allSatisfy { $0.peer.host == "127.0.0.1" })
         for (connection, ends) in zip(connections, [first, second]) {

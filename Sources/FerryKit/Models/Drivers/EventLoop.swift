@@ -40,9 +40,9 @@ protocol ReadinessBackend: AnyObject {
 enum ConnectionSource {
     /// It accepts on these itself and stops on SIGINT/SIGTERM (select, poll, epoll).
     case listeners([Listener])
-    /// A parent passes connections down this channel and hears back, in one
-    /// `ConnectionReport` per loop iteration that closed any, what became of them
-    /// (prefork-pass-epoll's workers). End of stream on it means stop.
+    /// A parent passes connections down this channel and hears back, in one report
+    /// (`ClosedConnections`) per loop iteration that closed any, what became of them
+    /// and whose they were (prefork-pass-epoll's workers). End of stream on it means stop.
     case channel(DescriptorChannel)
 }
 
@@ -72,12 +72,14 @@ enum ConnectionSource {
 /// the others finish within the drain timeout.
 final class EventLoop<Backend: ReadinessBackend> {
     /// A slab slot: the session in it (nil: free), what its socket is watched for
-    /// (nil: nothing, it sleeps until `wakeTime`), and its generation.
+    /// (nil: nothing, it sleeps until `wakeTime`), its generation, and (fed by a
+    /// channel) whose the connection is, for the report that it closed.
     private struct Slot {
         var session: Session?
         var interest: Interest?
         var generation: UInt32 = 0
         var wakeTime: UInt64 = 0
+        var peer = AddressKey(high: 0, low: 0)
     }
 
     /// What a token stands for: its top byte.
@@ -114,8 +116,9 @@ final class EventLoop<Backend: ReadinessBackend> {
     private let parentPID = getppid()
     /// Sessions that were answering a request when the drain began.
     private var inFlightAtDrain = 0
-    /// Connections closed since the last report to the parent.
-    private var unreported = ConnectionReport()
+    /// Connections closed since the last report to the parent: every connection the
+    /// parent passed goes in here once, with its peer (the parent counts per address).
+    private var unreported = ClosedConnections()
 
     /// No session's deadline is earlier than this (0: no session has one). Kept as a
     /// lower bound so advancing a session costs O(1); the sessions are scanned only
@@ -272,7 +275,7 @@ final class EventLoop<Backend: ReadinessBackend> {
                 beginDrain(because: nil)
                 return
             }
-            let connections: [PassedConnection], lost: Int
+            let connections: [PassedConnection], lost: [SocketAddress]
             switch received {
             case .connections(let passed, let missing):
                 (connections, lost) = (passed, missing)
@@ -283,9 +286,9 @@ final class EventLoop<Backend: ReadinessBackend> {
                 retiring = true
                 continue
             }
-            if lost > 0 {
-                options.log("ferry: \(Backend.name): \(lost) passed connection(s) lost: out of descriptors")
-                unreported.connections += Int64(lost)
+            if !lost.isEmpty {
+                options.log("ferry: \(Backend.name): \(lost.count) passed connection(s) lost: out of descriptors")
+                for peer in lost { unreported.addUnserved(from: peer) }
             }
             for connection in connections { start(connection.fd, peer: connection.peer) }
         }
@@ -296,7 +299,7 @@ final class EventLoop<Backend: ReadinessBackend> {
         if let reason = backend.refusal(for: fd) {
             options.log("ferry: \(Backend.name): refusing the connection from \(peer.host): \(reason); closing it")
             close(fd)
-            unreported.connections += 1
+            if channel != nil { unreported.addUnserved(from: peer) }
             return
         }
         let slot: Int
@@ -307,6 +310,7 @@ final class EventLoop<Backend: ReadinessBackend> {
             slots.append(Slot())
         }
         slots[slot].session = handler.makeSession(socket: fd, peer: peer)
+        if channel != nil { slots[slot].peer = AddressKey(peer) }
         sessionCount += 1
         advance(slot)
     }
@@ -420,20 +424,22 @@ final class EventLoop<Backend: ReadinessBackend> {
         guard let session = slots[slot].session else { return }
         if slots[slot].interest != nil { backend.forget(session.socket) }
         if slots[slot].wakeTime != 0 { sleeping.removeAll { $0 == slot } }
+        let peer = slots[slot].peer
         slots[slot] = Slot(generation: slots[slot].generation &+ 1)
         freeSlots.append(slot)
         sessionCount -= 1
         close(session.socket)
         let summary = session.summary
         tally.add(summary)
-        if channel != nil { unreported.add(summary) }
+        if channel != nil { unreported.add(summary, from: peer) }
     }
 
-    /// Tells the parent, in one record, about the connections closed since the last
-    /// report. A full channel keeps them for the next iteration.
+    /// Tells the parent about the connections closed since the last report (one
+    /// record, or a few when very many closed). A full channel keeps what it could not
+    /// take for the next iteration.
     private func reportClosed() {
         guard let channel, !unreported.isEmpty else { return }
-        if (try? channel.send(record: unreported)) != nil { unreported = ConnectionReport() }
+        try? channel.send(closed: &unreported)
     }
 
     // MARK: shutdown

@@ -1,9 +1,9 @@
 /// What a child process tells its parent about connections it has closed: how many,
 /// and their `SessionSummary`s added up. The one record of every forking model: a fork
 /// child sends one when its connection ends, a prefork-pass worker one per connection,
-/// a prefork-pass-epoll worker one per loop iteration that closed any; prefork-accept
-/// children keep theirs in shared memory. Fixed-width fields only: it crosses a
-/// channel as raw bytes.
+/// a prefork-pass-epoll worker one per loop iteration that closed any, followed by the
+/// closed connections' addresses (`ClosedConnections`); prefork-accept children keep
+/// theirs in shared memory. Fixed-width fields only: it crosses a channel as raw bytes.
 struct ConnectionReport: Equatable {
     var connections: Int64 = 0
     var requests: Int64 = 0

@@ -4,8 +4,9 @@ import Glibc
 /// prefork-pass-epoll), seen from the parent: each worker process with the parent's
 /// end of its channel, started, reaped, replaced and finally stopped through one
 /// `ChildSupervisor`. The parent's epoll watches every channel (token `tokenBase |
-/// slot`); the `ConnectionReport`s that arrive on it are added to the worker's tally
-/// and taken off its count of live connections.
+/// slot`); the reports that arrive on it (`ClosedConnections`) are added to the
+/// worker's tally and taken off its count of live connections, and off the counts per
+/// client address when the parent keeps them.
 ///
 /// A reload (SIGHUP) starts a new generation of workers with a new `work` and
 /// retires the old one: retired workers get no more connections, finish what they
@@ -48,6 +49,11 @@ final class WorkerPool {
     /// The generation that takes new connections (all of `workers` until a reload),
     /// so that choosing a worker does not scan the retired ones.
     private(set) var current: [Worker] = []
+    /// Live connections per client address, for max_connections_per_address: the
+    /// parent adds what it passes; reports and ended workers take off what closed.
+    var perAddress = ConnectionsPerAddress()
+    /// Where reports are received, so that reading one allocates no buffer.
+    private var reportBuffer = [UInt8](repeating: 0, count: DescriptorChannel.maxReportBytes)
 
     init(epoll: Epoll, signals: SignalDescriptor, tokenBase: UInt64, parentOnly: [Int32],
          parentDeathSignal: Int32? = SIGKILL, log: @escaping (String) -> Void,
@@ -85,14 +91,14 @@ final class WorkerPool {
     func readReports(from worker: Worker, untilEmpty: Bool) {
         repeat {
             do {
-                guard let (report, descriptor) = try worker.channel.receive(ConnectionReport.self) else {
+                guard let closed = try worker.channel.receiveClosed(using: &reportBuffer) else {
                     // End of stream: the worker exited; SIGCHLD reaps it.
                     epoll.remove(worker.channel.fd)
                     return
                 }
-                if let descriptor { close(descriptor) }
-                worker.tally.add(report)
-                worker.live = max(0, worker.live - Int(report.connections))
+                worker.tally.add(closed.counts)
+                worker.live = max(0, worker.live - Int(closed.counts.connections))
+                perAddress.remove(closed.addresses, heldBy: worker.slot)
             } catch {
                 if (error as? SystemError)?.code != EAGAIN { epoll.remove(worker.channel.fd) }
                 return
@@ -174,9 +180,10 @@ final class WorkerPool {
         for child in children.killAll() { retire(workers[child.slot]) }
     }
 
-    /// Marks `worker` dead and closes its channel, after collecting the reports it sent
-    /// before it ended (a worker exits right after its last one, and may be reaped
-    /// before that is read). Returns how many connections it still held.
+    /// Marks `worker` dead, forgets the connections it held and closes its channel,
+    /// after collecting the reports it sent before it ended (a worker exits right after
+    /// its last one, and may be reaped before that is read). Returns how many
+    /// connections it still held.
     @discardableResult
     private func retire(_ worker: Worker) -> Int {
         if worker.channel.fd >= 0 { readReports(from: worker, untilEmpty: true) }
@@ -184,6 +191,7 @@ final class WorkerPool {
         worker.alive = false
         worker.retiring = false
         worker.live = 0
+        perAddress.removeAll(heldBy: worker.slot)
         epoll.remove(worker.channel.fd)
         close(worker.channel.fd)
         worker.channel = DescriptorChannel(fd: -1)
