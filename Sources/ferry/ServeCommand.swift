@@ -76,6 +76,9 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .customLong("no-precompressed"), help: "Never send a file's .br, .zst or .gz sidecar in its place.")
     var noPrecompressed = false
 
+    @Flag(name: .customLong("no-digests"), help: "Never send Repr-Digest from a file's NAME.sha256 sidecar.")
+    var noDigests = false
+
     @Flag(name: .customLong("no-file-cache"),
           help: "Open and stat every file on every request instead of keeping recently served ones open.")
     var noFileCache = false
@@ -181,6 +184,7 @@ struct ServeCommand: ParsableCommand {
         if noListing { settings.listing = false }
         if noPrecompressed { settings.precompressed = false }
         if noFileCache { settings.fileCache = false }
+        if noDigests { settings.digests = false }
         set(\.maxConnections, maxConnections, key: "server.max_connections", flag: "--max-connections")
         set(\.maxConnectionsPerAddress, maxConnectionsPerAddress, key: "server.max_connections_per_address",
             flag: "--max-connections-per-address")

@@ -35,6 +35,7 @@ enum ConfigSchema {
         ConfigSection(name: "http", keys: [
             .flag("listing", \.listing),
             .flag("precompressed", \.precompressed),
+            .flag("digests", \.digests),
             .text("error_pages", \.errorPages) { _ in nil },  // "" is off; the directory is checked at start
             .text("server_name", \.serverName, serverNameProblem),
             .seconds("keepalive_timeout", \.keepAliveTimeout, from: 0, to: 3600),

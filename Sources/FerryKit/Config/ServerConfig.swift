@@ -57,6 +57,8 @@ public struct ServerConfig: Equatable {
     public var listing: Bool = true
     /// [http] precompressed: send a file's .br/.zst/.gz sidecar when the client accepts it.
     public var precompressed: Bool = true
+    /// [http] digests: send Repr-Digest from a file's NAME.sha256 beside it.
+    public var digests: Bool = true
     /// [http] error_pages: a directory of "404.html", "403.html", ... pages sent with
     /// those statuses in place of the built-in ones; "" for none.
     public var errorPages: String = ""

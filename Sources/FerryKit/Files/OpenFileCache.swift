@@ -275,5 +275,7 @@ final class OpenFileCache {
 /// The names Ferry looks for beside a file.
 enum SidecarNames {
     /// Suffixes of the precompressed sidecars, as bytes.
-    static let suffixes = ContentCoding.allCases.map { Array($0.fileSuffix.utf8) }
+    static let precompressed = ContentCoding.allCases.map { Array($0.fileSuffix.utf8) }
+    /// Every suffix whose file changes what is sent for the file without it.
+    static let suffixes = precompressed + [DigestSidecar.suffix]
 }

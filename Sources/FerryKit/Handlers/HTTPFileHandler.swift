@@ -11,7 +11,8 @@ public final class HTTPFileHandler: ConnectionHandler {
         let dates = DateHeaderCache(server: settings.serverName)
         let cache = config.fileCache ? OpenFileCache(root: root, limits: OpenFileCache.Limits(config)) : nil
         let maker = FileEntryMaker(root: root, types: ContentTypeResolver(table: extensions),
-                                   precompressed: config.precompressed, headerRules: config.headerRules)
+                                   precompressed: config.precompressed, digests: config.digests,
+                                   headerRules: config.headerRules, log: errorLog)
         let responder = StaticFileResponder(catalog: FileCatalog(root: root, maker: maker, cache: cache),
                                             options: ResponderOptions(config, errorPages: errorPages), dates: dates)
         context = HTTPWorkerContext(settings: settings, responder: responder, dates: dates,
