@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
+#include <sys/eventfd.h>
 
 ssize_t ferry_send_fds(int channel, const int *fds, int count, const void *data, size_t len) {
     struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
@@ -179,4 +180,17 @@ long long ferry_filesystem_type(const char *path) {
     struct statfs info;
     if (statfs(path, &info) != 0) return -1;
     return (long long)info.f_type;
+}
+
+ssize_t ferry_pread_cached(int fd, void *buffer, size_t length, long long offset) {
+    struct iovec iov = { .iov_base = buffer, .iov_len = length };
+    ssize_t n;
+    do {
+        n = preadv2(fd, &iov, 1, (off_t)offset, RWF_NOWAIT);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+int ferry_eventfd(void) {
+    return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }

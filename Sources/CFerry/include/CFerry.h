@@ -77,6 +77,14 @@ int ferry_fd_setsize(void);
 /// ENOSYS where the kernel lacks it.
 int ferry_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve);
 
+/// preadv2(2) with RWF_NOWAIT: reads only what is in the page cache. -1 with errno
+/// EAGAIN when the first byte would have to come from the disk; a short count when
+/// a later part would.
+ssize_t ferry_pread_cached(int fd, void *buffer, size_t length, long long offset);
+
+/// eventfd(2), non-blocking and close-on-exec, starting at 0. -1 with errno set.
+int ferry_eventfd(void);
+
 /// statfs(2)'s f_type of the file system holding `path` (its magic number), or -1
 /// with errno set.
 long long ferry_filesystem_type(const char *path);

@@ -47,6 +47,8 @@ enum ConfigSchema {
             .flag("cork", \.cork),
             .integer("sendfile_chunk", \.sendfileChunkBytes, 4096...sendfileCallCap),
             .integer("copy_buffer", \.copyBufferBytes, 512...16_777_216),
+            .integer("reader_threads", \.readerThreads, 0...64),
+            .integer("read_ahead", \.readAheadBytes, 0...1_073_741_824),
             .integer("limit_rate", \.limitRate, 0...Int(Int32.max)),
             .integer("limit_rate_after", \.limitRateAfter, 0...Int.max),
         ]),

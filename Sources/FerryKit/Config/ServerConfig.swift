@@ -80,6 +80,11 @@ public struct ServerConfig: Equatable {
     public var sendfileChunkBytes: Int = 262_144
     /// [body] copy_buffer: buffer bytes for the copy mode.
     public var copyBufferBytes: Int = 65_536
+    /// [body] reader_threads: threads per worker that bring files into the page cache
+    /// off the event loop (0: reads happen on the loop).
+    public var readerThreads: Int = 4
+    /// [body] read_ahead: bytes read ahead of a download that was found not cached.
+    public var readAheadBytes: Int = 4 << 20
     /// [body] limit_rate: file body bytes per second per response (0: no limit).
     public var limitRate: Int = 0
     /// [body] limit_rate_after: file body bytes sent at full speed before the limit.

@@ -7,6 +7,8 @@
 final class OpenFile {
     private let descriptor: OwnedDescriptor
     let info: FileInfo
+    /// When a send last found the file in the page cache (monotonic ns; 0: never).
+    var foundCachedAt: UInt64 = 0
 
     init(_ descriptor: consuming OwnedDescriptor, info: FileInfo) {
         self.descriptor = descriptor

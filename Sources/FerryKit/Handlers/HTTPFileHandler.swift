@@ -29,6 +29,7 @@ public final class HTTPFileHandler: ConnectionHandler {
     public var changeDescriptor: Int32 { context.cache?.changeDescriptor ?? -1 }
 
     public func loopWokeUp(changesReady: Bool) {
+        context.loopDriven = true
         context.accessLog.gathersLines = true
         context.cache?.noteWakeup(changesReady: changesReady)
     }
@@ -39,4 +40,10 @@ public final class HTTPFileHandler: ConnectionHandler {
     }
 
     public var nextWakeup: UInt64 { context.cache?.nextSweepTime ?? 0 }
+
+    public var completionDescriptor: Int32 { context.readers?.completionDescriptor ?? -1 }
+
+    public func takeCompletions(into sockets: inout [Int32]) {
+        context.readers?.takeCompletions(into: &sockets)
+    }
 }

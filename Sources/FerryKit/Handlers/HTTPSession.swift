@@ -262,7 +262,8 @@ final class HTTPSession: Session {
         phase = .sending
         var sending = Transmission(plan: plan, headLength: context.output.count - plan.memoryBodyLength,
                                    settings: settings.transmit)
-        let step = sending.start(socket: socket, output: &context.output, settings: settings.transmit)
+        let step = sending.start(socket: socket, output: &context.output, settings: settings.transmit,
+                                 disk: context.disk)
         if step == .complete { return responseSent(sending, fields) }
         transmission = sending
         if context.accessLog.isOn { loggedRequest = LoggedRequest(fields) }
@@ -273,7 +274,7 @@ final class HTTPSession: Session {
     private func resumeSending() -> SessionWant? {
         guard var sending = transmission else { return responseSent(nil, LoggedFields()) }
         let before = sending.headBytesSent + sending.bodyBytesSent
-        let step = sending.resume(socket: socket, settings: settings.transmit)
+        let step = sending.resume(socket: socket, settings: settings.transmit, disk: context.disk)
         transmission = sending
         if step == .complete {
             transmission = nil
@@ -296,6 +297,10 @@ final class HTTPSession: Session {
             // The pause is not a stall: the send timeout counts from the wakeup.
             deadline = time + settings.sendTimeout.nanoseconds
             return .wake(at: time)
+        case .waitForDisk:
+            // A slow disk is not a stalled client: the send timeout counts from now.
+            madeProgress()
+            return .disk
         case .fileEnded:
             context.errorLog("ferry: \(peer.host): file shrank while being sent; response cut short")
             finish()

@@ -16,6 +16,10 @@ struct HTTPSessionSettings {
     var transmit: TransmitSettings
     /// The Server field's value.
     var serverName: FieldValue
+    /// [body] reader_threads: threads per worker that read files not in the page cache.
+    var readerThreads: Int
+    /// [body] read_ahead: bytes read ahead of a download found not cached.
+    var readAheadBytes: Int
 
     /// Body bytes one session sends before the event loop gives the others a turn.
     static let turnBytes = 16 << 20
@@ -37,6 +41,8 @@ struct HTTPSessionSettings {
         // Loading refuses a server_name that is not a field value; a ServerConfig built
         // in code without that check gets the default instead of a broken head.
         serverName = FieldValue(config.serverName) ?? "Ferry"
+        readerThreads = config.readerThreads
+        readAheadBytes = config.readAheadBytes
     }
 
     /// The most bytes a request head may take, its line ends included.

@@ -17,10 +17,16 @@ final class HTTPWorkerContext {
     let readBuffer: UnsafeMutableRawBufferPointer
     /// Where the responder writes each response's head (and small body), reused.
     var output: [UInt8] = []
+    /// The reader threads that take cold reads off the loop (nil: [body] reader_threads = 0).
+    let readers: DiskReaders?
+    /// An event loop drives the sessions (its hooks were called): only then may a
+    /// session wait for a reader instead of reading where it is.
+    var loopDriven = false
 
     init(settings: HTTPSessionSettings, responder: StaticFileResponder, dates: DateHeaderCache,
          accessLog: AccessLogWriter, cache: OpenFileCache?, errorLog: @escaping (String) -> Void) {
         self.settings = settings
+        readers = settings.readerThreads > 0 ? DiskReaders(threads: settings.readerThreads) : nil
         self.responder = responder
         self.dates = dates
         self.accessLog = accessLog
@@ -32,6 +38,11 @@ final class HTTPWorkerContext {
 
     deinit {
         readBuffer.deallocate()
+    }
+
+    /// How sessions keep cold reads off the loop now.
+    var disk: DiskPolicy? {
+        loopDriven ? DiskPolicy(readers: readers, readAheadBytes: Int64(settings.readAheadBytes)) : nil
     }
 
     /// The tick of a head whose first byte was read just now (`OpenFileCache`).

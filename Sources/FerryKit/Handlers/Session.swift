@@ -5,6 +5,9 @@ public enum SessionWant: Equatable {
     /// Nothing to watch the socket for: call `advance` again at this monotonic time
     /// (ns). A rate-limited body waits so between its chunks.
     case wake(at: UInt64)
+    /// A read the worker's disk readers make for it (an event loop only): call
+    /// `advance` again once the handler reports it done (`takeCompletions`).
+    case disk
     case finished
 }
 
@@ -93,6 +96,14 @@ public protocol ConnectionHandler: AnyObject {
 
     /// When the handler next needs the loop awake (monotonic ns; 0: never).
     var nextWakeup: UInt64 { get }
+
+    /// A descriptor the loop watches for readability: work done for sessions off the
+    /// loop (HTTP: disk reads) has completed; -1 for none. It may appear during a session's
+    /// `advance`.
+    var completionDescriptor: Int32 { get }
+
+    /// The sockets of the sessions whose work off the loop completed.
+    func takeCompletions(into sockets: inout [Int32])
 }
 
 public extension ConnectionHandler {
@@ -101,6 +112,8 @@ public extension ConnectionHandler {
     func loopWokeUp(changesReady: Bool) {}
     func loopIterationEnded() {}
     var nextWakeup: UInt64 { 0 }
+    var completionDescriptor: Int32 { -1 }
+    func takeCompletions(into sockets: inout [Int32]) {}
 }
 
 /// Makes one handler per worker, called in the worker after fork or at thread start.

@@ -1,3 +1,4 @@
+import CFerry
 import Glibc
 import SystemPackage
 
@@ -18,6 +19,20 @@ struct TransmitSettings {
     var limitRateAfter: Int64
 }
 
+/// How a transmission keeps cold reads off the event loop: the worker's readers, and
+/// how far ahead of the send they read once a file turned out not to be cached.
+/// Without readers (a blocking model, or `[body] reader_threads = 0`) a read that
+/// misses the cache is made where the send is, as before.
+struct DiskPolicy {
+    var readers: DiskReaders?
+    var readAheadBytes: Int64
+
+    /// A file no larger than this that was found cached within `recentNanoseconds`
+    /// is sent without asking again (the hot small files: no extra call per request).
+    static let smallFileBytes: Int64 = 64 << 10
+    static let recentNanoseconds: UInt64 = 1_000_000_000
+}
+
 /// What a transmission needs next.
 enum TransmitStep: Equatable {
     /// Every byte is out.
@@ -28,6 +43,8 @@ enum TransmitStep: Equatable {
     case yield
     /// The rate limit allows nothing before this monotonic time (ns).
     case wake(at: UInt64)
+    /// The next range is not in the page cache: a reader brings it in, and says so.
+    case waitForDisk
     /// The file ended before the promised length: it shrank while being sent.
     case fileEnded
     /// The connection failed (EPIPE, ECONNRESET, ...) or the file could not be read.
@@ -63,6 +80,12 @@ struct Transmission {
     private var segments: ArraySlice<MultipartSegment> = []
     private(set) var usesCopy: Bool
     private var pacer: BodyPacer?
+    /// The file is known cached below this offset (a probe said so, or a reader read it).
+    private var cachedUntil: Int64 = 0
+    /// Read-ahead was asked for up to this offset.
+    private var readAheadUntil: Int64 = 0
+    /// A probe found this file not cached: from then on its next range is read ahead.
+    private var foundCold = false
 
     /// What went out, for the summary and the access log.
     private(set) var headBytesSent: Int64 = 0
@@ -100,24 +123,30 @@ struct Transmission {
     /// Sends the head and in-memory body in `output` (the worker's buffer, free for
     /// reuse once this returns), then as much of the file body as the socket takes in
     /// one turn.
-    mutating func start(socket: Int32, output: inout [UInt8], settings: TransmitSettings) -> TransmitStep {
+    mutating func start(socket: Int32, output: inout [UInt8], settings: TransmitSettings,
+                        disk: DiskPolicy? = nil) -> TransmitStep {
+        var waitsForDisk = false
         if usesCopy && fileRemaining > 0 && pacer == nil && segments.isEmpty {
             // The copy mode's small file, or its first chunk, joins the head: one write.
-            let wanted = Int(min(fileRemaining, Int64(settings.copyBufferBytes)))
-            let start = output.count
-            output.append(contentsOf: repeatElement(0, count: wanted))
-            let read = output.withUnsafeMutableBytes { raw in
-                retryingOnInterrupt { pread(file!.fd, raw.baseAddress! + start, wanted, off_t(fileOffset)) }
+            if isCached(Int64(settings.copyBufferBytes), socket: socket, disk: disk) {
+                let wanted = Int(min(fileRemaining, Int64(settings.copyBufferBytes)))
+                let start = output.count
+                output.append(contentsOf: repeatElement(0, count: wanted))
+                let read = output.withUnsafeMutableBytes { raw in
+                    retryingOnInterrupt { pread(file!.fd, raw.baseAddress! + start, wanted, off_t(fileOffset)) }
+                }
+                let count: Int
+                switch read {
+                case .success(let read): count = read
+                case .failure(let error): return .failed(error)
+                }
+                output.removeLast(wanted - count)
+                if count == 0 { return .fileEnded }
+                advanceFile(count)
+                pendingHoldsFile = true
+            } else {
+                waitsForDisk = true
             }
-            let count: Int
-            switch read {
-            case .success(let read): count = read
-            case .failure(let error): return .failed(error)
-            }
-            output.removeLast(wanted - count)
-            if count == 0 { return .fileEnded }
-            advanceFile(count)
-            pendingHoldsFile = true
         }
         let flags = moreFollows(settings) ? Int32(MSG_MORE) : 0
         let sent = output.withUnsafeBytes { raw in
@@ -132,11 +161,13 @@ struct Transmission {
         case .failure(let error):
             return .failed(error)
         }
-        return resume(socket: socket, settings: settings)
+        // The head is out (or kept); the body waits for the reader.
+        if waitsForDisk { return .waitForDisk }
+        return resume(socket: socket, settings: settings, disk: disk)
     }
 
     /// Sends what is left, for at most one turn.
-    mutating func resume(socket: Int32, settings: TransmitSettings) -> TransmitStep {
+    mutating func resume(socket: Int32, settings: TransmitSettings, disk: DiskPolicy? = nil) -> TransmitStep {
         var sentThisTurn = 0
         while true {
             if pendingStart < pendingEnd {
@@ -175,6 +206,7 @@ struct Transmission {
                 case .waitUntil(let time): return .wake(at: time)
                 }
             }
+            if !isCached(most, socket: socket, disk: disk) { return .waitForDisk }
             let step = usesCopy ? readChunk(most: most, bufferBytes: settings.copyBufferBytes)
                                 : sendfileStep(socket: socket, most: most)
             switch step {
@@ -254,6 +286,55 @@ struct Transmission {
         pendingHoldsFile = true
         advanceFile(count)
         return .success(0)
+    }
+
+    // MARK: cold reads
+
+    /// Whether the next step (at most `most` bytes of the file) can be sent without
+    /// waiting for the disk. When it cannot, a reader is asked to bring it in for the
+    /// session waiting on `socket`, and the answer is false. A one-byte read that may
+    /// only come from the page cache (RWF_NOWAIT) at the step's end asks the kernel:
+    /// the kernel fills the cache in order, so the rest of the step is there too.
+    /// mincore and cachestat would say more, but tell a worker running as nobody
+    /// nothing true about files it cannot write.
+    private mutating func isCached(_ most: Int64, socket: Int32, disk: DiskPolicy?) -> Bool {
+        guard let disk, let readers = disk.readers, let file, fileRemaining > 0 else { return true }
+        let stepEnd = fileOffset + min(most, fileRemaining)
+        if stepEnd <= cachedUntil { return true }
+        if foundCold { readAhead(from: stepEnd, disk: disk, readers: readers) }
+        let now = monotonicNanoseconds()
+        if file.info.size <= DiskPolicy.smallFileBytes && now &- file.foundCachedAt < DiskPolicy.recentNanoseconds {
+            cachedUntil = stepEnd
+            return true
+        }
+        var byte: UInt8 = 0
+        let probed = ferry_pread_cached(file.fd, &byte, 1, stepEnd - 1)
+        // Cached, or at the end of a file that shrank, or failing: the send finds out.
+        guard probed < 0 && errno == EAGAIN else {
+            cachedUntil = stepEnd
+            if probed == 1 { file.foundCachedAt = now }
+            return true
+        }
+        foundCold = true
+        // Once the reader is done, the step is sent without asking again.
+        cachedUntil = stepEnd
+        readAhead(from: stepEnd, disk: disk, readers: readers)
+        return !readers.submit(DiskReaders.Job(file: file, offset: fileOffset, length: stepEnd - fileOffset,
+                                               waiter: socket))
+    }
+
+    /// Asks a reader to read the file's next `readAheadBytes` beyond `position`, once
+    /// what was asked for before is half sent: a streaming download then finds its
+    /// next steps cached instead of waiting at each one.
+    private mutating func readAhead(from position: Int64, disk: DiskPolicy, readers: DiskReaders) {
+        guard let file, disk.readAheadBytes > 0 else { return }
+        let bodyEnd = fileOffset + fileRemaining
+        guard position < bodyEnd, readAheadUntil < position + disk.readAheadBytes / 2 else { return }
+        let start = max(readAheadUntil, position)
+        let end = min(bodyEnd, position + disk.readAheadBytes)
+        guard start < end else { return }
+        readAheadUntil = end
+        _ = readers.submit(DiskReaders.Job(file: file, offset: start, length: end - start, waiter: -1))
     }
 
     private mutating func advanceFile(_ count: Int) {

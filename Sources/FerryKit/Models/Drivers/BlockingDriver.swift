@@ -23,6 +23,9 @@ public enum BlockingDriver {
             switch want {
             case .finished: break loop
             case .readable: descriptors[0].events = Int16(POLLIN)
+            // A blocking driver's sessions read where they are; should one wait for a
+            // reader anyway, polling for writability (soon true) calls it again.
+            case .disk: descriptors[0].events = Int16(POLLOUT)
             case .writable: descriptors[0].events = Int16(POLLOUT)
             case .wake(let time):
                 // Only the beacons are watched; a negative descriptor is ignored by poll(2).

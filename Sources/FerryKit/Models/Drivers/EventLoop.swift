@@ -89,6 +89,7 @@ final class EventLoop<Backend: ReadinessBackend> {
         case channel = 2
         case listener = 3
         case changes = 4
+        case completions = 5
     }
 
     private let backend: Backend
@@ -105,8 +106,13 @@ final class EventLoop<Backend: ReadinessBackend> {
     private var watchingListeners = false
     /// Out of descriptors or memory: the listeners are not watched until it ends.
     private var backOff = AcceptBackOff()
-    /// The handler's change descriptor as watched (-1: none).
+    /// The handler's change and completion descriptors as watched (-1: none).
     private var watchedChanges: Int32 = -1
+    private var watchedCompletions: Int32 = -1
+    /// Slots of sessions waiting for work the handler does off the loop (a disk read),
+    /// and the sockets whose work completed.
+    private var waitingForCompletion: [Int] = []
+    private var completed: [Int32] = []
 
     private var channel: DescriptorChannel?
     /// The process that passes connections down the channel: another parent at the
@@ -156,7 +162,7 @@ final class EventLoop<Backend: ReadinessBackend> {
             try backend.watch(channel.fd, for: .readable, token: Self.token(.channel))
             self.channel = channel
         }
-        watchChanges()
+        watchHandlerDescriptors()
     }
 
     /// Serves until the shutdown and the drain that follows; returns the one tally.
@@ -167,10 +173,11 @@ final class EventLoop<Backend: ReadinessBackend> {
             // File changes first: no session of this wakeup may answer from a state
             // the changes reported by now have replaced.
             handler.loopWokeUp(changesReady: full || ready.contains(Self.token(.changes)))
-            watchChanges()
+            watchHandlerDescriptors()
             for token in ready {
                 switch TokenKind(rawValue: token >> 56) {
                 case .session?: advanceSession(token: token)
+                case .completions?: advanceCompleted()
                 case .signals?: handleSignals()
                 case .channel?: takePassedConnections()
                 case .listener?:
@@ -190,6 +197,8 @@ final class EventLoop<Backend: ReadinessBackend> {
             if backOff.ends(by: now) && !drain.isDraining { try watchListeners(true) }
             reportClosed()
             handler.loopIterationEnded()
+            // A session may have started the handler's work off the loop just now.
+            watchHandlerDescriptors()
         }
         if sessionCount > 0 {
             options.log("ferry: \(sessionCount) connection(s) still busy after the drain timeout; closing them")
@@ -224,15 +233,19 @@ final class EventLoop<Backend: ReadinessBackend> {
         Self.token(.session, slot, generation: slots[slot].generation)
     }
 
-    /// Watches the handler's change descriptor, again when it changed.
-    private func watchChanges() {
-        let fd = handler.changeDescriptor
-        guard fd != watchedChanges else { return }
+    /// Watches the handler's change and completion descriptors, again when one changed.
+    private func watchHandlerDescriptors() {
+        watch(handler.changeDescriptor, as: .changes, watched: &watchedChanges)
+        watch(handler.completionDescriptor, as: .completions, watched: &watchedCompletions)
+    }
+
+    private func watch(_ fd: Int32, as kind: TokenKind, watched: inout Int32) {
+        guard fd != watched else { return }
         // A replaced descriptor was closed, which dropped its registration.
-        watchedChanges = -1
+        watched = -1
         guard fd >= 0, backend.refusal(for: fd) == nil,
-              (try? backend.watch(fd, for: .readable, token: Self.token(.changes))) != nil else { return }
-        watchedChanges = fd
+              (try? backend.watch(fd, for: .readable, token: Self.token(kind))) != nil else { return }
+        watched = fd
     }
 
     // MARK: taking connections
@@ -350,6 +363,11 @@ final class EventLoop<Backend: ReadinessBackend> {
             sleep(slot, until: time)
             noteDeadline(of: session)
             return
+        case .disk:
+            unwatch(slot)
+            waitingForCompletion.append(slot)
+            noteDeadline(of: session)
+            return
         case .readable: interest = .readable
         case .writable: interest = .writable
         }
@@ -372,12 +390,27 @@ final class EventLoop<Backend: ReadinessBackend> {
         noteDeadline(of: session)
     }
 
-    /// Stops watching a session's socket until `time`.
-    private func sleep(_ slot: Int, until time: UInt64) {
+    /// Stops watching a session's socket (it waits for something else).
+    private func unwatch(_ slot: Int) {
         if slots[slot].interest != nil, let session = slots[slot].session {
             backend.forget(session.socket)
             slots[slot].interest = nil
         }
+    }
+
+    /// Advances the sessions whose work off the loop completed.
+    private func advanceCompleted() {
+        completed.removeAll(keepingCapacity: true)
+        handler.takeCompletions(into: &completed)
+        guard !completed.isEmpty else { return }
+        let due = waitingForCompletion.filter { slots[$0].session.map { completed.contains($0.socket) } ?? true }
+        waitingForCompletion.removeAll { due.contains($0) }
+        for slot in due { advance(slot) }
+    }
+
+    /// Stops watching a session's socket until `time`.
+    private func sleep(_ slot: Int, until time: UInt64) {
+        unwatch(slot)
         if slots[slot].wakeTime == 0 { sleeping.append(slot) }
         slots[slot].wakeTime = time
         if earliestWake == 0 || time < earliestWake { earliestWake = time }
@@ -424,6 +457,7 @@ final class EventLoop<Backend: ReadinessBackend> {
         guard let session = slots[slot].session else { return }
         if slots[slot].interest != nil { backend.forget(session.socket) }
         if slots[slot].wakeTime != 0 { sleeping.removeAll { $0 == slot } }
+        waitingForCompletion.removeAll { $0 == slot }
         let peer = slots[slot].peer
         slots[slot] = Slot(generation: slots[slot].generation &+ 1)
         freeSlots.append(slot)

@@ -1,0 +1,128 @@
+import CFerry
+import Glibc
+
+/// A worker's reader threads: they bring ranges of files into the page cache off the
+/// event loop, so a read that misses the cache (a busy disk, a network mount) stalls
+/// only the connection that needs it, which waits as it waits for a writable socket,
+/// while the loop goes on with the others (nginx's `aio threads`).
+///
+/// A job reads its range with pread into the thread's own buffer, which leaves the
+/// pages cached for the sendfile (or copy) that follows; a job with a waiter reports
+/// its socket when done, one without (read-ahead) reports nothing. Completions reach
+/// the loop through an eventfd the loop watches. The threads start with the first job,
+/// in a worker that has forked and dropped its privileges already, and touch no
+/// session: only the files they are given (shared by reference) and their buffers.
+final class DiskReaders: @unchecked Sendable {
+    struct Job {
+        let file: OpenFile
+        let offset: Int64
+        let length: Int64
+        /// The socket of the session waiting for it; -1 for read-ahead nobody waits for.
+        let waiter: Int32
+    }
+
+    /// Threads to start.
+    let threads: Int
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let jobsReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var jobs: [Job] = []
+    private var completed: [Int32] = []
+    private var started = false
+    /// The eventfd the loop watches; -1 until the threads start (or when it cannot be made).
+    private(set) var completionDescriptor: Int32 = -1
+
+    /// Bytes one pread of a job moves: the jobs' buffers are this large.
+    static let readBytes = 256 << 10
+
+    init(threads: Int) {
+        self.threads = threads
+        pthread_mutex_init(lock, nil)
+        pthread_cond_init(jobsReady, nil)
+    }
+
+    /// Queues `job`; false when no thread could be started (the caller reads on the loop).
+    func submit(_ job: Job) -> Bool {
+        guard startIfNeeded() else { return false }
+        pthread_mutex_lock(lock)
+        jobs.append(job)
+        pthread_cond_signal(jobsReady)
+        pthread_mutex_unlock(lock)
+        return true
+    }
+
+    /// The sockets whose jobs completed since the last call.
+    func takeCompletions(into sockets: inout [Int32]) {
+        guard completionDescriptor >= 0 else { return }
+        var count: UInt64 = 0
+        _ = read(completionDescriptor, &count, 8)
+        pthread_mutex_lock(lock)
+        sockets.append(contentsOf: completed)
+        completed.removeAll(keepingCapacity: true)
+        pthread_mutex_unlock(lock)
+    }
+
+    private func startIfNeeded() -> Bool {
+        if started { return completionDescriptor >= 0 }
+        started = true
+        let descriptor = ferry_eventfd()
+        guard descriptor >= 0 else { return false }
+        completionDescriptor = descriptor
+        var running = 0
+        for _ in 0..<threads where startThread() { running += 1 }
+        if running == 0 {
+            close(descriptor)
+            completionDescriptor = -1
+        }
+        return running > 0
+    }
+
+    private func startThread() -> Bool {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        var thread = pthread_t()
+        let result = pthread_create(&thread, &attributes, { raw in
+            // Signals are the loop's business: a reader never takes one.
+            var all = sigset_t()
+            sigfillset(&all)
+            pthread_sigmask(SIG_BLOCK, &all, nil)
+            Unmanaged<DiskReaders>.fromOpaque(raw!).takeRetainedValue().work()
+            return nil
+        }, context)
+        if result != 0 { Unmanaged<DiskReaders>.fromOpaque(context).release() }
+        return result == 0
+    }
+
+    /// A thread's life: take a job, read its range, report it; the process's exit ends it.
+    private func work() -> Never {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.readBytes, alignment: 4096)
+        while true {
+            pthread_mutex_lock(lock)
+            while jobs.isEmpty { pthread_cond_wait(jobsReady, lock) }
+            let job = jobs.removeFirst()
+            pthread_mutex_unlock(lock)
+            bringIntoCache(job, buffer: buffer)
+            guard job.waiter >= 0 else { continue }
+            pthread_mutex_lock(lock)
+            completed.append(job.waiter)
+            pthread_mutex_unlock(lock)
+            var one: UInt64 = 1
+            _ = write(completionDescriptor, &one, 8)
+        }
+    }
+
+    /// Reads the job's range, stopping early at the end of the file or a failure:
+    /// the session then meets the same end or failure itself when it sends.
+    private func bringIntoCache(_ job: Job, buffer: UnsafeMutableRawPointer) {
+        var offset = job.offset
+        let end = job.offset + job.length
+        while offset < end {
+            let wanted = Int(min(Int64(Self.readBytes), end - offset))
+            guard case .success(let count) = retryingOnInterrupt({ pread(job.file.fd, buffer, wanted, off_t(offset)) }),
+                  count > 0 else { return }
+            offset += Int64(count)
+        }
+    }
+}
