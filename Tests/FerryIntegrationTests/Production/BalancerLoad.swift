@@ -8,10 +8,11 @@ import Foundation
 /// The servers pace the downloads (limit_rate), so that a download lasts while the
 /// server sends it, not only while socket buffers drain.
 final class BalancerLoad: @unchecked Sendable {
-    /// One large download: curl's local port (to find it in haproxy's log), its span,
-    /// and what was wrong with it, if anything.
+    /// One large download: curl's local port (chosen for it, so that haproxy's
+    /// sessions and log tell which server answered it), its span, and what was wrong
+    /// with it, if anything.
     struct Download {
-        var clientPort: Int?
+        var clientPort: Int
         var start: Date
         var end: Date
         var problem: String?
@@ -27,6 +28,8 @@ final class BalancerLoad: @unchecked Sendable {
     private var connections = 0
     private var failures: [String] = []
     private var downloads: [Download] = []
+    /// Downloads not finished yet: client port → start.
+    private var underWay: [Int: Date] = [:]
 
     init(port: Int, small: (path: String, body: [UInt8]), large: (path: String, sha256: String), clients: Int,
          downloaders: Int) {
@@ -54,6 +57,12 @@ final class BalancerLoad: @unchecked Sendable {
         }
         return lock.withLock { Summary(requests: requests, connections: connections, failures: failures,
                                        downloads: downloads) }
+    }
+
+    /// The client ports of the downloads under way that began `age` ago (a range of seconds).
+    func downloadsUnderWay(begun age: ClosedRange<Double>) -> Set<Int> {
+        let now = Date()
+        return lock.withLock { Set(underWay.filter { age.contains(now.timeIntervalSince($0.value)) }.keys) }
     }
 
     private var isRunning: Bool { lock.withLock { running } }
@@ -94,16 +103,34 @@ final class BalancerLoad: @unchecked Sendable {
         }
     }
 
+    /// A free port for a download's own end, below the ephemeral range (where only
+    /// this suite picks ports) and not another download's, noted as under way.
+    private func claimClientPort(from start: Date) -> Int? {
+        lock.withLock {
+            for _ in 0..<10 {
+                guard let port = try? freeLoopbackPortBelowEphemeralRange() else { return nil }
+                if underWay[port] == nil {
+                    underWay[port] = start
+                    return port
+                }
+            }
+            return nil
+        }
+    }
+
     private func downloadRepeatedly() {
         let url = "http://127.0.0.1:\(port)\(large.path)"
-        // curl writes the body to sha256sum and its local port to standard error.
-        let script = "set -o pipefail; curl -sS --fail -w '%{stderr}%{local_port}\\n' \"$1\" | sha256sum"
+        let script = "set -o pipefail; curl -sS --fail --local-port \"$1\" \"$2\" | sha256sum"
         while isRunning {
             let start = Date()
-            var download = Download(clientPort: nil, start: start, end: start, problem: nil)
+            guard let clientPort = claimClientPort(from: start) else {
+                record(failure: "no free port for a download")
+                usleep(100_000)
+                continue
+            }
+            var download = Download(clientPort: clientPort, start: start, end: start, problem: nil)
             do {
-                let result = try run("bash", ["-c", script, "bash", url], timeout: 60)
-                download.clientPort = result.stderr.split(separator: "\n").last.flatMap { Int($0) }
+                let result = try run("bash", ["-c", script, "bash", String(clientPort), url], timeout: 60)
                 let hash = result.text.prefix { !$0.isWhitespace }
                 if result.status != 0 {
                     download.problem = "curl exited with \(result.status): \(result.stderr)"
@@ -114,7 +141,10 @@ final class BalancerLoad: @unchecked Sendable {
                 download.problem = "\(error)"
             }
             download.end = Date()
-            lock.withLock { downloads.append(download) }
+            lock.withLock {
+                underWay[clientPort] = nil
+                downloads.append(download)
+            }
         }
     }
 }

@@ -68,9 +68,11 @@ struct BalancerTests {
         // From the signal to the instance back in service (restart) or its retired worker gone (reload).
         var stepTook: [String: Double] = [:]
         for (index, server) in Self.servers.enumerated() {
-            // A download in its second second: begun, and far from done.
-            #expect(waitUntil(timeout: 10) { balancer.responseAges(on: server).contains("1s") },
-                    "no download under way on \(server)")
+            // A download on it begun half a second to a second and a half ago: under
+            // way, and (at 24 MiB/s, 2.7 s in all) far from done.
+            #expect(waitUntil(timeout: 10) {
+                !load.downloadsUnderWay(begun: 0.5...1.5).isDisjoint(with: balancer.clientPorts(on: server))
+            }, "no download under way on \(server)")
             let answered = Self.requestsAnswered(by: server, balancer)
             disruptedAt[server] = Date()
             try disrupt(&instances[index], disruption, server: server, balancer: balancer)
@@ -134,13 +136,13 @@ struct BalancerTests {
         Int(balancer.serverStats()[server]?["req_tot"] ?? "") ?? 0
     }
 
-    /// Per server, the downloads it answered (haproxy's log, by curl's port) that had
+    /// Per server, the downloads it answered (haproxy's log, by client port) that had
     /// begun and not yet ended when it was disrupted.
     static func downloadsInFlight(_ downloads: [BalancerLoad.Download], servedBy: [Int: String],
                                   at disruptedAt: [String: Date]) -> [String: Int] {
         var counts: [String: Int] = [:]
         for download in downloads {
-            guard let port = download.clientPort, let server = servedBy[port], let moment = disruptedAt[server],
+            guard let server = servedBy[download.clientPort], let moment = disruptedAt[server],
                   download.start < moment && moment < download.end else { continue }
             counts[server, default: 0] += 1
         }

@@ -81,14 +81,13 @@ final class HAProxy {
         }
     }
 
-    /// How long each response from `server` has been under way, as `show sess` says:
-    /// "0s" (under a second), "1s", "2m3s", ... from lines that read
-    /// "... be=ferry srv=a ... age=2s ...".
-    func responseAges(on server: String) -> [String] {
-        command("show sess").split(separator: "\n").compactMap { line in
-            guard line.contains(" be=ferry srv=\(server) "), let age = line.range(of: " age=") else { return nil }
-            return String(line[age.upperBound...].prefix { !$0.isWhitespace })
-        }
+    /// The client ports of the streams `server` is answering now, from `show sess`,
+    /// whose lines read "0x55...: proto=tcpv4 src=127.0.0.1:41234 fe=www be=ferry srv=a ...".
+    func clientPorts(on server: String) -> Set<Int> {
+        Set(command("show sess").split(separator: "\n").compactMap { line in
+            guard line.contains(" be=ferry srv=\(server) "), let source = line.range(of: " src=127.0.0.1:") else { return nil }
+            return Int(line[source.upperBound...].prefix { $0.isNumber })
+        })
     }
 
     /// From the request log: the server (`a`, `b`) that answered each request for
