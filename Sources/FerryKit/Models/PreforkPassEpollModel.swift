@@ -11,8 +11,8 @@ import Glibc
 /// that goes on serving everyone else, not a process; so the pool is fixed at
 /// `workers` (one per CPU) and does not grow. Above `maxConnections`, or when the
 /// client's address already holds `maxConnectionsPerAddress`, the parent writes the
-/// handler's `overloadAnswer()` (HTTP: 503) itself and closes. Shutdown closes
-/// idle connections at once and lets responses in flight finish within
+/// handler's `overloadAnswer()` (HTTP: 503) itself and closes. Shutdown retires the
+/// workers as a reload does (below) and lets responses in flight finish within
 /// `drainTimeout`. docs/models/prefork-pass-epoll.md has the picture and the numbers.
 ///
 /// SIGHUP reloads: a new generation of workers starts with the rebuilt handler and
@@ -409,7 +409,7 @@ final class PreforkPassEpollParent {
     }
 
     private func beginShutdown(_ signal: Int32) {
-        guard drain.begin(on: signal, letting: "responses in flight (idle connections close now)",
+        guard drain.begin(on: signal, letting: "responses in flight (idle connections close within 1 s)",
                           timeout: options.drainTimeout, log: options.log) else { return }
         listeners.forEach {
             epoll.remove($0.fd)
@@ -417,8 +417,13 @@ final class PreforkPassEpollParent {
         }
         backlogWaiting.removeAll()
         passAwaiting()
-        // End of stream on each channel: every worker closes its idle connections and
-        // exits once the others are done.
+        // Each worker drains as a reload retires it: the next request of a persistent
+        // connection, if it comes within Drain.retireIdleGrace, is answered (the last,
+        // with Connection: close), then connections still idle close. Closing them at
+        // once met requests already on their way, which got no answer: a balancer
+        // reusing its connections to Ferry saw an empty response per such request.
+        for worker in pool.serving { try? worker.channel.sendRetire() }
+        // End of stream on each channel: every worker exits once its connections are done.
         pool.stopPassing()
     }
 }

@@ -48,27 +48,12 @@ struct SocketActivationTests {
 
     static let getHello = "GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
-    /// A port nothing listens on right now (bound, read, released).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw POSIXError(.EADDRINUSE) }
-        return Int(in_port_t(bigEndian: address.sin_port))
-    }
-
     /// The honest test: systemd's own tool binds, waits for the first connection, and
     /// execs ferry with the socket (Debian's systemd package ships it).
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-socket-activate"),
                    "systemd-socket-activate is missing (Debian package systemd)"))
     func servesTheSocketSystemdSocketActivatePasses() throws {
-        let port = try Self.freePort()
+        let port = try freeLoopbackPort()
         let ferry = try FerryProcess(["-l", "127.0.0.1:\(port)", ferryBinary, "serve", "--workers", "1", scratch.root],
                                      executable: "/usr/bin/systemd-socket-activate")
         defer { ferry.stop() }

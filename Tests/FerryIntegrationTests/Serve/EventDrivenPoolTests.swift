@@ -11,8 +11,9 @@ private enum PoolSite: FixtureSite {
 /// spread over the workers; trickling clients cost descriptors, not workers (and
 /// stop classic prefork-pass cold); max_connections answers 503 without touching the
 /// connections held; the descriptor limit is raised, and a cap it cannot hold is
-/// refused; SIGTERM closes idle connections at once. Serialized: the slow-client test
-/// measures a normal client's latency.
+/// refused; SIGTERM answers a request already on its way on a kept connection, then
+/// closes idle connections. Serialized: the slow-client test measures a normal
+/// client's latency.
 @Suite(.serialized, .fixture("pool", serving: nil, site: PoolSite.self))
 struct EventDrivenPoolTests {
     /// The worker lines of an exit report: label → (connections, requests).
@@ -147,9 +148,9 @@ struct EventDrivenPoolTests {
     }
 
     /// SIGTERM with connections that sent nothing yet and kept-alive ones between
-    /// requests: all are idle, closed at once, and the server exits well within the
-    /// drain timeout (30 s).
-    @Test func sigtermClosesIdleConnectionsAtOnce() throws {
+    /// requests: all are idle, closed once the retirement's second has passed, and
+    /// the server exits well within the drain timeout (30 s).
+    @Test func sigtermClosesIdleConnectionsWithinASecond() throws {
         let scratch = Fixture.scratch
         let server = try FerryServer(["--config", try Self.noDeferAccept(scratch), "--workers", "2", scratch.root])
         let silent = try (0..<20).map { _ in try RawClient(port: server.port, receiveTimeout: 10) }
@@ -166,5 +167,25 @@ struct EventDrivenPoolTests {
         #expect(status == 0)
         #expect(stdout.contains("total: 25 connections, 5 requests, "), "\(stdout)")
         for client in silent + kept { #expect(client.readAllNotingError().bytes.isEmpty) }
+    }
+
+    /// A request sent on a kept connection just after SIGTERM, as a balancer reusing
+    /// its connections does, is answered (the connection's last, `Connection: close`)
+    /// rather than met by a close: the drain retires the workers as a reload does.
+    @Test func aRequestOnAKeptConnectionJustAfterSigtermIsAnswered() throws {
+        let server = try FerryServer(["--workers", "1", "--access-log", "off", Fixture.scratch.root])
+        defer { server.stop() }
+        let kept = try RawClient(port: server.port, receiveTimeout: 10)
+        kept.send("GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(kept.readHead().status == 200)
+        _ = kept.read(count: 6)
+        kill(server.pid, SIGTERM)
+        #expect(server.ferry.waitForErrors("SIGTERM: no longer accepting", timeout: 10))
+        usleep(100_000)
+        kept.send("GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        let last = kept.response()
+        #expect(last.status == 200 && last.bodyText == "small\n", "\(last.rawText)")
+        #expect(last.field("Connection") == "close")
+        #expect(server.ferry.wait(timeout: 10).status == 0)
     }
 }

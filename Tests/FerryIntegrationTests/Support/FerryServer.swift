@@ -26,9 +26,10 @@ final class FerryProcess {
     var errors: String { String(decoding: stderr.snapshot, as: UTF8.self) }
 
     /// `launcher` runs the executable through a program that execs it (`prlimit
-    /// --nofile=64 --`), so `pid` is still the executable's.
+    /// --nofile=64 --`), so `pid` is still the executable's. `environment` adds to
+    /// (or replaces in) this process's environment.
     init(_ arguments: [String], directory: String? = nil, executable: String = ferryBinary,
-         launcher: [String] = []) throws {
+         launcher: [String] = [], environment: [String: String] = [:]) throws {
         if let program = launcher.first {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [program] + launcher.dropFirst() + [executable] + arguments
@@ -37,6 +38,9 @@ final class FerryProcess {
             process.arguments = arguments
         }
         process.currentDirectoryURL = URL(fileURLWithPath: directory ?? packageRoot)
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
