@@ -1,6 +1,7 @@
 /// One way a file can be sent: the file itself, or a precompressed sidecar of it,
-/// with everything its response heads need, computed when it was opened.
-struct Representation {
+/// with everything its response heads need, computed when it was opened. A class, so
+/// a response takes one reference to it rather than copies of each of its parts.
+final class Representation {
     let file: OpenFile
     /// nil for the file itself.
     let coding: ContentCoding?
@@ -16,6 +17,17 @@ struct Representation {
     let lastModifiedField: FieldValue?
     /// `Vary: Accept-Encoding` when the file has sidecars, else nothing.
     let varyFields: [(FieldName, FieldValue)]
+
+    init(file: OpenFile, coding: ContentCoding?, etag: [UInt8], fields: [UInt8], notModifiedFields: [UInt8],
+         lastModifiedField: FieldValue?, varyFields: [(FieldName, FieldValue)]) {
+        self.file = file
+        self.coding = coding
+        self.etag = etag
+        self.fields = fields
+        self.notModifiedFields = notModifiedFields
+        self.lastModifiedField = lastModifiedField
+        self.varyFields = varyFields
+    }
 
     var length: Int64 { file.info.size }
     /// The mtime the Last-Modified field says, for the preconditions; nil without one.

@@ -97,14 +97,14 @@ final class OpenFileCache {
     /// An event loop woke up: `changesReady` when its wakeup reported the inotify
     /// descriptor readable (or may have missed it, the wakeup's list being full).
     /// Called before any session of the wakeup runs.
-    func noteWakeup(changesReady: Bool) {
+    func noteWakeup(changesReady: Bool, now: UInt64) {
         loopDriven = true
         tick += 1
         if changesReady || unobserved { applyChanges() }
         unobserved = false
         // Nothing queued at the wakeup, or everything queued now applied.
         appliedTick = tick
-        now = monotonicNanoseconds() / 1_000_000_000
+        self.now = now / 1_000_000_000
     }
 
     /// The tick for a head whose first byte was read just now: the current wakeup's

@@ -8,6 +8,8 @@ public final class DateHeaderCache {
     private var value: FieldValue = "Thu, 01 Jan 1970 00:00:00 GMT"
     private var preludeBytes: [UInt8] = []
     private var commonLogBytes: [UInt8] = []
+    /// The second an event loop read at its wakeup, used instead of the clock.
+    private var pinned: Int64?
 
     public convenience init(server: FieldValue = "Ferry") {
         self.init(server: server, clock: wallClockSeconds)
@@ -36,8 +38,14 @@ public final class DateHeaderCache {
         return commonLogBytes
     }
 
+    /// Uses `second` (an event loop's wakeup) until the next pin, instead of asking
+    /// the clock on every call.
+    func pin(_ second: Int64) {
+        pinned = second
+    }
+
     private func refresh() {
-        let now = clock()
+        let now = pinned ?? clock()
         guard now != second else { return }
         second = now
         // The clock is within 1...9999 unless it is badly wrong; keep the last value then.

@@ -88,7 +88,9 @@ struct HeadSpan: Equatable, Sendable {
 
 /// A parsed request head: offsets into the bytes it was parsed from, not copies of
 /// them, so parsing makes no String and allocates nothing for a head whose fields
-/// each appear once. Read it through `RequestView`, which pairs it with those bytes.
+/// each appear once. Plain data (no reference inside): copying one is a memcpy. Read
+/// it through `RequestView`, which pairs it with those bytes (and with the parser's
+/// `JoinedValues` for a field that appeared several times).
 public struct RequestHead: Equatable, Sendable {
     public var method: RequestMethod
     public var version: HTTPVersion
@@ -99,9 +101,6 @@ public struct RequestHead: Equatable, Sendable {
     var target: HeadSpan
     /// The kept fields; nil when absent.
     private var fieldSpans = FieldSpans()
-    /// A kept list field that appeared several times is joined with ", " here (RFC 9110
-    /// §5.3): allocated only then.
-    var joined: JoinedValues?
     /// Content-Length > 0 or any Transfer-Encoding: a body follows the head that Ferry
     /// will not read, so the connection closes (lingering) after the response.
     public var announcesBody = false
@@ -130,12 +129,9 @@ public struct RequestHead: Equatable, Sendable {
         set { fieldSpans[field] = newValue }
     }
 
-    public static func == (lhs: RequestHead, rhs: RequestHead) -> Bool {
-        lhs.method == rhs.method && lhs.version == rhs.version && lhs.requestLine == rhs.requestLine
-            && lhs.methodToken == rhs.methodToken && lhs.target == rhs.target && lhs.fieldSpans == rhs.fieldSpans
-            && lhs.joined?.bytes == rhs.joined?.bytes && lhs.announcesBody == rhs.announcesBody
-            && lhs.asksToClose == rhs.asksToClose && lhs.asksToKeepAlive == rhs.asksToKeepAlive
-    }
+    /// What a parser holds before it has read a request line.
+    static let blank = RequestHead(method: .unknown, version: .http1_1, requestLine: HeadSpan(start: 0, count: 0),
+                                   methodToken: HeadSpan(start: 0, count: 0), target: HeadSpan(start: 0, count: 0))
 }
 
 /// One optional span per kept field, stored inline (no array, so no allocation).
@@ -177,10 +173,11 @@ private struct FieldSpans: Equatable, Sendable {
     }
 }
 
-/// The values of repeated fields, joined, in memory of its own: a view of them stays
-/// valid while the head that holds this object lives (they only grow while the head
-/// is parsed, before any view is taken).
-final class JoinedValues: @unchecked Sendable {
+/// The values of repeated fields, joined with ", " (RFC 9110 §5.3), in memory of its
+/// own; a parser makes one only for a head that repeats a kept field. A view of them
+/// stays valid while this object lives (they only grow while the head is parsed,
+/// before any view is taken).
+public final class JoinedValues: @unchecked Sendable {
     private var storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 1)
     private var count = 0
 
@@ -222,10 +219,13 @@ final class JoinedValues: @unchecked Sendable {
 public struct RequestView {
     public let head: RequestHead
     public let bytes: UnsafeRawBufferPointer
+    /// The parser's joined values of repeated fields (`RequestHeadParser.joined`).
+    let joined: JoinedValues?
 
-    public init(head: RequestHead, bytes: UnsafeRawBufferPointer) {
+    public init(head: RequestHead, bytes: UnsafeRawBufferPointer, joined: JoinedValues? = nil) {
         self.head = head
         self.bytes = bytes
+        self.joined = joined
     }
 
     public var method: RequestMethod { head.method }
@@ -237,7 +237,7 @@ public struct RequestView {
     /// The field's value (nil when absent); a repeated field's values come joined by ", ".
     func value(_ field: RequestField) -> UnsafeRawBufferPointer? {
         guard let span = head[field] else { return nil }
-        if span.isJoined, let joined = head.joined { return joined.slice(span) }
+        if span.isJoined, let joined { return joined.slice(span) }
         return slice(span)
     }
 

@@ -47,10 +47,13 @@ public struct RequestHeadParser {
     private var lineStart = 0
     /// Bytes before this offset were already searched for a line end.
     private var scanned = 0
-    /// Offset just after the request line; nil until the request line is parsed.
-    private var headerStart: Int?
+    /// Offset just after the request line; -1 until the request line is parsed.
+    private var headerStart = -1
     /// The head so far, once the request line is parsed.
-    private var head: RequestHead?
+    private var head = RequestHead.blank
+    /// The joined values of the kept fields the head repeats (nil: none repeats). A
+    /// `RequestView` of the parsed head needs it to read them.
+    public private(set) var joined: JoinedValues?
     private var fieldCount = 0
     private var hostCount = 0
     private var sawContentLength = false
@@ -98,7 +101,7 @@ public struct RequestHeadParser {
     private func checkTail(_ buffer: UnsafeRawBufferPointer) -> HeadParseResult? {
         let tailLength = buffer.count - lineStart
         let endsInCR = tailLength > 0 && buffer[buffer.count - 1] == ASCII.cr
-        guard let headerStart, let head else {
+        guard headerStart >= 0 else {
             let contentEnd = endsInCR ? buffer.count - 1 : buffer.count
             if contentEnd > limits.requestLineBytes {
                 return .failed(requestLineTooLong, requestLine: nil)
@@ -133,22 +136,22 @@ public struct RequestHeadParser {
     /// `lineOffset` in `buffer`); returns the final result, or nil to read on.
     private mutating func take(_ line: UnsafeRawBufferPointer, at lineOffset: Int, in buffer: UnsafeRawBufferPointer,
                                contentEnd: Int, lineEnd: Int) -> HeadParseResult? {
-        guard let headerStart, var head else {
+        guard headerStart >= 0 else {
             if contentEnd > limits.requestLineBytes {
                 return .failed(requestLineTooLong, requestLine: nil)
             }
             if line.isEmpty { return nil }
             switch Self.parseRequestLine(line, at: lineOffset) {
             case .success(let parsed):
-                self.head = parsed
-                self.headerStart = lineEnd
+                head = parsed
+                headerStart = lineEnd
                 return nil
             case .failure(let error):
                 return .failed(error, requestLine: String(decoding: line, as: UTF8.self))
             }
         }
         if line.isEmpty {
-            return finish(head, consumed: lineEnd, in: buffer)
+            return finish(consumed: lineEnd, in: buffer)
         }
         if lineEnd - headerStart > limits.headerBytes {
             return .failed(headerSectionTooLarge, requestLine: Self.requestLineText(head, buffer))
@@ -159,15 +162,14 @@ public struct RequestHeadParser {
                                   reason: "more than \(limits.headerFields) header fields")
             return .failed(error, requestLine: Self.requestLineText(head, buffer))
         }
-        if let error = takeField(line, at: lineOffset, in: buffer, into: &head) {
+        if let error = takeField(line, at: lineOffset, in: buffer) {
             return .failed(error, requestLine: Self.requestLineText(head, buffer))
         }
-        self.head = head
         return nil
     }
 
     /// The checks that need the whole head.
-    private func finish(_ head: RequestHead, consumed: Int, in buffer: UnsafeRawBufferPointer) -> HeadParseResult {
+    private func finish(consumed: Int, in buffer: UnsafeRawBufferPointer) -> HeadParseResult {
         // RFC 9112 §3.2: an HTTP/1.1 request without Host is rejected.
         if head.version == .http1_1 && head[.host] == nil {
             return .failed(Self.badRequest("missing Host header field"), requestLine: Self.requestLineText(head, buffer))
@@ -222,8 +224,8 @@ public struct RequestHeadParser {
 
     /// `field-name ":" OWS field-value OWS`, starting at `offset` in `buffer`;
     /// records the fields Ferry uses into `head`.
-    private mutating func takeField(_ line: UnsafeRawBufferPointer, at offset: Int, in buffer: UnsafeRawBufferPointer,
-                                    into head: inout RequestHead) -> HTTPError? {
+    private mutating func takeField(_ line: UnsafeRawBufferPointer, at offset: Int,
+                                    in buffer: UnsafeRawBufferPointer) -> HTTPError? {
         if line.contains(ASCII.cr) { return Self.badRequest("CR not followed by LF") }
         // RFC 9112 §5.2: obsolete line folding is rejected in requests.
         if ASCII.isWhitespace(line[0]) { return Self.badRequest("obsolete line folding in header section") }
@@ -247,7 +249,7 @@ public struct RequestHeadParser {
                 hostCount += 1
                 if hostCount > 1 { return Self.badRequest("more than one Host header field") }
             }
-            Self.record(span, as: field, in: &head, buffer: buffer)
+            record(span, as: field, buffer: buffer)
         } else if ASCII.equalsIgnoringCase(name, "content-length") {
             if sawContentLength { return Self.badRequest("more than one Content-Length") }
             guard !value.isEmpty, value.allSatisfy(ASCII.isDigit) else { return Self.badRequest("invalid Content-Length") }
@@ -259,38 +261,52 @@ public struct RequestHeadParser {
             sawTransferEncoding = true
             head.announcesBody = true
         } else if ASCII.equalsIgnoringCase(name, "connection") {
-            for option in value.split(separator: ASCII.comma) {
-                let option = ASCII.trimmingWhitespace(option)
+            // Option by option, without splitting into an array.
+            var optionStart = value.startIndex
+            while optionStart < value.endIndex {
+                let optionEnd = value[optionStart...].firstIndex(of: ASCII.comma) ?? value.endIndex
+                let option = ASCII.trimmingWhitespace(value[optionStart..<optionEnd])
                 if ASCII.equalsIgnoringCase(option, "close") { head.asksToClose = true }
                 if ASCII.equalsIgnoringCase(option, "keep-alive") { head.asksToKeepAlive = true }
+                optionStart = optionEnd + 1
             }
         }
         return nil
     }
 
-    /// The kept field a name stands for (case-insensitive), if any.
+    /// The kept field a name stands for (case-insensitive), if any: one comparison,
+    /// chosen by the name's length.
     private static func keptField(named name: Slice<UnsafeRawBufferPointer>) -> RequestField? {
-        // Compared only with the names of the same length: most fields are none of them.
-        for field in RequestField.allCases where field.name.utf8CodeUnitCount == name.count {
-            if ASCII.equalsIgnoringCase(name, field.name) { return field }
+        let candidate: RequestField
+        switch name.count {
+        case 4: candidate = .host
+        case 5: candidate = .range
+        case 6: candidate = .accept
+        case 7: candidate = .referer
+        case 8: candidate = ASCII.lowercased(name[name.startIndex + 3]) == UInt8(ascii: "r") ? .ifRange : .ifMatch
+        case 10: candidate = .userAgent
+        case 13: candidate = .ifNoneMatch
+        case 15: candidate = .acceptEncoding
+        case 17: candidate = .ifModifiedSince
+        case 19: candidate = .ifUnmodifiedSince
+        default: return nil
         }
-        return nil
+        return ASCII.equalsIgnoringCase(name, candidate.name) ? candidate : nil
     }
 
     /// Records a kept field's value. A repeated one is joined with the earlier value(s)
     /// by ", " (RFC 9110 §5.3); an empty field line adds no element: joining it would
     /// leave a value ending in ", " (found by the request-head fuzzer).
-    private static func record(_ span: HeadSpan, as field: RequestField, in head: inout RequestHead,
-                               buffer: UnsafeRawBufferPointer) {
+    private mutating func record(_ span: HeadSpan, as field: RequestField, buffer: UnsafeRawBufferPointer) {
         guard let existing = head[field], existing.count > 0 else {
             head[field] = span
             return
         }
         guard span.count > 0 else { return }
-        let joined = head.joined ?? JoinedValues()
-        head.joined = joined
+        let joined = self.joined ?? JoinedValues()
+        self.joined = joined
         // A copy: the earlier value may lie in the joined storage that grows now.
-        let earlier = Array(RequestView(head: head, bytes: buffer).value(field)!)
+        let earlier = Array(RequestView(head: head, bytes: buffer, joined: joined).value(field)!)
         let newValue = UnsafeRawBufferPointer(rebasing: buffer[Int(span.start)..<Int(span.start + span.count)])
         head[field] = joined.append(earlier, newValue)
     }

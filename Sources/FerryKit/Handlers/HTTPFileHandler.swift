@@ -8,7 +8,9 @@ public final class HTTPFileHandler: ConnectionHandler {
     public init(config: ServerConfig, root: DocumentRoot, extensions: ExtensionTable, errorPages: ErrorPages?,
                 accessLog: AccessLog, errorLog: @escaping (String) -> Void = { Console.error($0) }) {
         let settings = HTTPSessionSettings(config)
-        let dates = DateHeaderCache(server: settings.serverName)
+        // Loading refuses a server_name that is not a field value; a ServerConfig built
+        // in code without that check gets the default instead of a broken head.
+        let dates = DateHeaderCache(server: FieldValue(config.serverName) ?? "Ferry")
         let cache = config.fileCache ? OpenFileCache(root: root, limits: OpenFileCache.Limits(config)) : nil
         let maker = FileEntryMaker(root: root, types: ContentTypeResolver(table: extensions),
                                    precompressed: config.precompressed, digests: config.digests,
@@ -29,9 +31,8 @@ public final class HTTPFileHandler: ConnectionHandler {
     public var changeDescriptor: Int32 { context.cache?.changeDescriptor ?? -1 }
 
     public func loopWokeUp(changesReady: Bool) {
-        context.loopDriven = true
-        context.accessLog.gathersLines = true
-        context.cache?.noteWakeup(changesReady: changesReady)
+        context.loopWokeUp()
+        context.cache?.noteWakeup(changesReady: changesReady, now: context.now)
     }
 
     public func loopIterationEnded() {

@@ -99,12 +99,12 @@ final class HTTPSession: Session {
             let plan = context.responder.refusal(.requestTimeout, "the request head took too long",
                                                  framing: HeadFraming(version: refusalVersion, connection: .close),
                                                  into: &context.output)
-            var sending = Transmission(plan: plan, headLength: context.output.count - plan.memoryBodyLength,
-                                       settings: settings.transmit)
-            _ = sending.start(socket: socket, output: &context.output, settings: settings.transmit)
+            transmission = Transmission(plan: plan, headLength: context.output.count - plan.memoryBodyLength,
+                                        settings: settings.transmit)
+            _ = transmission!.start(socket: socket, output: &context.output, settings: settings.transmit)
             summary.requests += 1
             summary.status = plan.status
-            record(sending, LoggedFields())
+            // Counted and logged by finish, as a response cut short would be.
             finish()
         case .sending:
             context.errorLog("ferry: \(peer.host): no send progress for \(Int(settings.sendTimeout)) s; closing")
@@ -163,7 +163,7 @@ final class HTTPSession: Session {
             if idle {
                 // The next request has begun: from here its whole head has head_timeout.
                 idle = false
-                deadline = monotonicNanoseconds() + settings.headTimeout.nanoseconds
+                deadline = context.now + settings.headTimeout.nanoseconds
             }
             let received = UnsafeRawBufferPointer(start: buffer.baseAddress, count: n)
             if let partial {
@@ -179,7 +179,7 @@ final class HTTPSession: Session {
                 partial = PartialRequest(bytes: Array(received), parser: parser, headTick: headTick)
             case .complete(let head, let consumed):
                 keepInput(after: consumed, of: received)
-                return answer(head, in: received, headTick: headTick)
+                return answer(RequestView(head: head, bytes: received, joined: parser.joined), headTick: headTick)
             case .failed(let error, let requestLine):
                 return refuse(error, requestLine: requestLine)
             }
@@ -198,7 +198,8 @@ final class HTTPSession: Session {
             self.partial = nil
             return partial.bytes.withUnsafeBytes { bytes in
                 keepInput(after: consumed, of: bytes)
-                return answer(head, in: bytes, headTick: partial.headTick)
+                return answer(RequestView(head: head, bytes: bytes, joined: partial.parser.joined),
+                              headTick: partial.headTick)
             }
         case .failed(let error, let requestLine):
             return refuse(error, requestLine: requestLine)
@@ -216,13 +217,13 @@ final class HTTPSession: Session {
 
     /// Decides the connection's fate, has the responder write the response, and
     /// begins sending it.
-    private func answer(_ head: RequestHead, in bytes: UnsafeRawBufferPointer, headTick: UInt64) -> SessionWant? {
+    private func answer(_ request: RequestView, headTick: UInt64) -> SessionWant? {
+        let head = request.head
         if head.announcesBody { inputEndsConnection = true }
         persistent = staysOpen(after: head)
         let connection: ConnectionField = !persistent ? .close : head.version == .http1_0 ? .keepAlive : .none
         // The request's own version (RFC 9110 §6.2 lets a server answer 1.0 in 1.0).
         let framing = HeadFraming(version: settings.minimalHTTP10 ? .http1_0 : head.version, connection: connection)
-        let request = RequestView(head: head, bytes: bytes)
         context.output.removeAll(keepingCapacity: true)
         let plan = context.responder.respond(to: request, framing: framing, headTick: headTick, into: &context.output)
         return send(plan, logging: LoggedFields(requestLine: request.requestLine, referer: request.value(.referer),
@@ -255,32 +256,27 @@ final class HTTPSession: Session {
 
     // MARK: sending
 
-    /// Begins sending `plan` (its head in the worker's output buffer).
+    /// Begins sending `plan` (its head in the worker's output buffer). The
+    /// transmission lives in `transmission` from the start, and is worked on there.
     private func send(_ plan: ResponsePlan, logging fields: LoggedFields) -> SessionWant? {
         summary.requests += 1
         summary.status = plan.status
         phase = .sending
-        var sending = Transmission(plan: plan, headLength: context.output.count - plan.memoryBodyLength,
-                                   settings: settings.transmit)
-        let step = sending.start(socket: socket, output: &context.output, settings: settings.transmit,
-                                 disk: context.disk)
-        if step == .complete { return responseSent(sending, fields) }
-        transmission = sending
+        transmission = Transmission(plan: plan, headLength: context.output.count - plan.memoryBodyLength,
+                                    settings: settings.transmit)
+        let step = transmission!.start(socket: socket, output: &context.output, settings: settings.transmit,
+                                       disk: context.disk)
+        if step == .complete { return responseSent(fields) }
         if context.accessLog.isOn { loggedRequest = LoggedRequest(fields) }
         madeProgress()
         return want(after: step)
     }
 
     private func resumeSending() -> SessionWant? {
-        guard var sending = transmission else { return responseSent(nil, LoggedFields()) }
-        let before = sending.headBytesSent + sending.bodyBytesSent
-        let step = sending.resume(socket: socket, settings: settings.transmit, disk: context.disk)
-        transmission = sending
-        if step == .complete {
-            transmission = nil
-            return loggedRequest.withFields { responseSent(sending, $0) }
-        }
-        if sending.headBytesSent + sending.bodyBytesSent > before { madeProgress() }
+        guard let before = transmission?.counts.total else { return responseSent(LoggedFields()) }
+        let step = transmission!.resume(socket: socket, settings: settings.transmit, disk: context.disk)
+        if step == .complete { return loggedRequest.withFields { responseSent($0) } }
+        if transmission!.counts.total > before { madeProgress() }
         return want(after: step)
     }
 
@@ -312,8 +308,9 @@ final class HTTPSession: Session {
     }
 
     /// The whole response is out: count and log it, then wait for the next request or close.
-    private func responseSent(_ sent: Transmission?, _ fields: LoggedFields) -> SessionWant? {
-        record(sent, fields)
+    private func responseSent(_ fields: LoggedFields) -> SessionWant? {
+        record(fields)
+        transmission = nil
         loggedRequest = nil
         if persistent && !draining {
             awaitNextRequest()
@@ -344,13 +341,14 @@ final class HTTPSession: Session {
         return .readable
     }
 
-    /// Counts a response in the summary and writes its access log line.
-    private func record(_ sent: Transmission?, _ fields: LoggedFields) {
-        guard let sent else { return }
-        summary.bytesFromMemory += sent.headBytesSent + sent.memoryBodySent
-        if sent.usesCopy { summary.bytesViaCopy += sent.fileBytesSent } else { summary.bytesViaSendfile += sent.fileBytesSent }
+    /// Counts the transmission's response in the summary and writes its access log line.
+    private func record(_ fields: LoggedFields) {
+        guard let sent = transmission?.counts else { return }
+        summary.bytesFromMemory += sent.head + sent.memoryBody
+        if sent.viaCopy { summary.bytesViaCopy += sent.file } else { summary.bytesViaSendfile += sent.file }
+        guard context.accessLog.isOn else { return }
         context.accessLog.record(peer: peer, AccessLogFields(requestLine: fields.requestLine, status: summary.status,
-                                                             bytes: sent.bodyBytesSent, referer: fields.referer,
+                                                             bytes: sent.memoryBody + sent.file, referer: fields.referer,
                                                              userAgent: fields.userAgent))
     }
 
@@ -360,15 +358,15 @@ final class HTTPSession: Session {
         phase = .readingHead
         idle = partial == nil
         let timeout = idle ? settings.keepAliveTimeout : settings.headTimeout
-        deadline = monotonicNanoseconds() + timeout.nanoseconds
+        deadline = context.now + timeout.nanoseconds
     }
 
     private func madeProgress() {
-        deadline = monotonicNanoseconds() + settings.sendTimeout.nanoseconds
+        deadline = context.now + settings.sendTimeout.nanoseconds
     }
 
     private func clientWentAway(_ error: Errno) {
-        let sent = transmission.map { $0.headBytesSent + $0.bodyBytesSent } ?? 0
+        let sent = transmission?.counts.total ?? 0
         context.errorLog("ferry: \(peer.host): \(error) after \(sent) bytes of the response")
         finish()
     }
@@ -392,9 +390,9 @@ final class HTTPSession: Session {
 
     private func finish() {
         guard phase != .finished else { return }
-        if let cutShort = transmission {
+        if transmission != nil {
             // A response cut short (client gone, timeout, file shrank) is logged too.
-            loggedRequest.withFields { record(cutShort, $0) }
+            loggedRequest.withFields { record($0) }
             transmission = nil
         }
         loggedRequest = nil

@@ -1,6 +1,7 @@
 /// What an HTTP session needs to know of the configuration: its limits, timeouts and
 /// how to send bodies. Taken from `ServerConfig` once per worker and shared by its
-/// sessions (through the worker's context), so a connection carries none of it.
+/// sessions (through the worker's context), so a connection carries none of it. Plain
+/// numbers only: reading it costs no reference counting.
 struct HTTPSessionSettings {
     var limits: HeadLimits
     /// Seconds for a whole request head, from its first byte (or the connection's start).
@@ -14,8 +15,6 @@ struct HTTPSessionSettings {
     /// Every response HTTP/1.0 with `Connection: close`, one request per connection.
     var minimalHTTP10: Bool
     var transmit: TransmitSettings
-    /// The Server field's value.
-    var serverName: FieldValue
     /// [body] reader_threads: threads per worker that read files not in the page cache.
     var readerThreads: Int
     /// [body] read_ahead: bytes read ahead of a download found not cached.
@@ -38,9 +37,6 @@ struct HTTPSessionSettings {
                                     sendfileChunkBytes: config.sendfileChunkBytes,
                                     copyBufferBytes: config.copyBufferBytes, turnBytes: Self.turnBytes,
                                     limitRate: Int64(config.limitRate), limitRateAfter: Int64(config.limitRateAfter))
-        // Loading refuses a server_name that is not a field value; a ServerConfig built
-        // in code without that check gets the default instead of a broken head.
-        serverName = FieldValue(config.serverName) ?? "Ferry"
         readerThreads = config.readerThreads
         readAheadBytes = config.readAheadBytes
     }

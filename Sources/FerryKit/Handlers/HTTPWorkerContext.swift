@@ -21,7 +21,9 @@ final class HTTPWorkerContext {
     let readers: DiskReaders?
     /// An event loop drives the sessions (its hooks were called): only then may a
     /// session wait for a reader instead of reading where it is.
-    var loopDriven = false
+    private(set) var loopDriven = false
+    /// When the loop last woke up (monotonic ns).
+    private var wakeTime: UInt64 = 0
 
     init(settings: HTTPSessionSettings, responder: StaticFileResponder, dates: DateHeaderCache,
          accessLog: AccessLogWriter, cache: OpenFileCache?, errorLog: @escaping (String) -> Void) {
@@ -40,9 +42,21 @@ final class HTTPWorkerContext {
         readBuffer.deallocate()
     }
 
+    /// The event loop woke up: the time is read once for all its sessions' deadlines,
+    /// Date fields and cache bookkeeping, instead of once or more per request.
+    func loopWokeUp() {
+        loopDriven = true
+        wakeTime = monotonicNanoseconds()
+        dates.pin(wallClockSeconds())
+        accessLog.gathersLines = true
+    }
+
+    /// Now, for deadlines (monotonic ns): the loop's wakeup, or the clock without a loop.
+    var now: UInt64 { loopDriven ? wakeTime : monotonicNanoseconds() }
+
     /// How sessions keep cold reads off the loop now.
     var disk: DiskPolicy? {
-        loopDriven ? DiskPolicy(readers: readers, readAheadBytes: Int64(settings.readAheadBytes)) : nil
+        loopDriven ? DiskPolicy(readers: readers, readAheadBytes: Int64(settings.readAheadBytes), now: wakeTime) : nil
     }
 
     /// The tick of a head whose first byte was read just now (`OpenFileCache`).

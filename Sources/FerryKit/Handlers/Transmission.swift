@@ -26,6 +26,8 @@ struct TransmitSettings {
 struct DiskPolicy {
     var readers: DiskReaders?
     var readAheadBytes: Int64
+    /// The loop's wakeup time (monotonic ns).
+    var now: UInt64
 
     /// A file no larger than this that was found cached within `recentNanoseconds`
     /// is sent without asking again (the hot small files: no extra call per request).
@@ -78,7 +80,7 @@ struct Transmission {
     private var fileRemaining: Int64 = 0
     /// A multipart body's segments after the current one.
     private var segments: ArraySlice<MultipartSegment> = []
-    private(set) var usesCopy: Bool
+    private var usesCopy: Bool
     private var pacer: BodyPacer?
     /// The file is known cached below this offset (a probe said so, or a reader read it).
     private var cachedUntil: Int64 = 0
@@ -88,13 +90,21 @@ struct Transmission {
     private var foundCold = false
 
     /// What went out, for the summary and the access log.
-    private(set) var headBytesSent: Int64 = 0
-    private(set) var memoryBodySent: Int64 = 0
-    private(set) var fileBytesSent: Int64 = 0
+    struct Counts {
+        var head: Int64 = 0
+        var memoryBody: Int64 = 0
+        var file: Int64 = 0
+        var viaCopy = false
+
+        var total: Int64 { head + memoryBody + file }
+    }
+
+    private(set) var counts = Counts()
 
     init(plan: ResponsePlan, headLength: Int, settings: TransmitSettings) {
         headBytesLeft = headLength
         usesCopy = settings.bodyMode == .copy
+        counts.viaCopy = usesCopy
         if settings.limitRate > 0 { pacer = BodyPacer(rate: settings.limitRate, after: settings.limitRateAfter) }
         switch plan.body {
         case .none:
@@ -108,9 +118,6 @@ struct Transmission {
             segments = parts.segments[...]
         }
     }
-
-    /// Body bytes sent so far (from memory and from the file).
-    var bodyBytesSent: Int64 { memoryBodySent + fileBytesSent }
 
     /// Whether file bytes follow the memory bytes being sent: then a head or boundary
     /// goes with MSG_MORE, to leave in the same segments as them.
@@ -201,7 +208,7 @@ struct Transmission {
             if sentThisTurn >= settings.turnBytes { return .yield }
             var most = Int64(usesCopy ? settings.copyBufferBytes : settings.sendfileChunkBytes)
             if pacer != nil {
-                switch pacer!.allowance(sent: fileBytesSent, remaining: fileRemaining, now: monotonicNanoseconds()) {
+                switch pacer!.allowance(sent: counts.file, remaining: fileRemaining, now: monotonicNanoseconds()) {
                 case .send(let allowed): most = min(most, allowed)
                 case .waitUntil(let time): return .wake(at: time)
                 }
@@ -219,6 +226,7 @@ struct Transmission {
             case .failure(let error) where !usesCopy && (error == .invalidArgument || error == .noFunction):
                 // sendfile cannot send this file (EINVAL/ENOSYS): the copy loop can.
                 usesCopy = true
+                counts.viaCopy = true
             case .failure(let error):
                 return .failed(error)
             }
@@ -247,8 +255,8 @@ struct Transmission {
     private mutating func countMemory(_ count: Int) {
         let head = min(count, headBytesLeft)
         headBytesLeft -= head
-        headBytesSent += Int64(head)
-        if pendingHoldsFile { fileBytesSent += Int64(count - head) } else { memoryBodySent += Int64(count - head) }
+        counts.head += Int64(head)
+        if pendingHoldsFile { counts.file += Int64(count - head) } else { counts.memoryBody += Int64(count - head) }
     }
 
     // MARK: file bodies
@@ -267,7 +275,7 @@ struct Transmission {
         guard case .success(let count) = sent else { return sent }
         if count == 0 { return .failure(Self.fileEnded) }
         advanceFile(count)
-        fileBytesSent += Int64(count)
+        counts.file += Int64(count)
         return sent
     }
 
@@ -302,7 +310,7 @@ struct Transmission {
         let stepEnd = fileOffset + min(most, fileRemaining)
         if stepEnd <= cachedUntil { return true }
         if foundCold { readAhead(from: stepEnd, disk: disk, readers: readers) }
-        let now = monotonicNanoseconds()
+        let now = disk.now
         if file.info.size <= DiskPolicy.smallFileBytes && now &- file.foundCachedAt < DiskPolicy.recentNanoseconds {
             cachedUntil = stepEnd
             return true

@@ -8,10 +8,11 @@ private enum Outcome: Equatable {
     case complete(RequestHeadText, consumed: Int)
     case failed(HTTPError, requestLine: String?)
 
-    init(_ result: HeadParseResult, bytes: UnsafeRawBufferPointer) {
+    init(_ result: HeadParseResult, bytes: UnsafeRawBufferPointer, joined: JoinedValues? = nil) {
         switch result {
         case .incomplete: self = .incomplete
-        case .complete(let head, let consumed): self = .complete(RequestView(head: head, bytes: bytes).text, consumed: consumed)
+        case .complete(let head, let consumed):
+            self = .complete(RequestView(head: head, bytes: bytes, joined: joined).text, consumed: consumed)
         case .failed(let error, let requestLine): self = .failed(error, requestLine: requestLine)
         }
     }
@@ -20,7 +21,10 @@ private enum Outcome: Equatable {
 /// Parses `text` in one call.
 private func parse(_ text: String, limits: HeadLimits = HeadLimits()) -> Outcome {
     var parser = RequestHeadParser(limits: limits)
-    return Array(text.utf8).withUnsafeBytes { Outcome(parser.parse($0), bytes: $0) }
+    return Array(text.utf8).withUnsafeBytes { bytes in
+        let result = parser.parse(bytes)
+        return Outcome(result, bytes: bytes, joined: parser.joined)
+    }
 }
 
 private func head(_ text: String) -> RequestHeadText? {

@@ -13,19 +13,16 @@ public enum RequestHeadChecks {
 
     public static func check(_ data: UnsafeRawBufferPointer) {
         for limits in [HeadLimits(), smallLimits] {
-            let whole = parseAtOnce(data, limits: limits)
+            var parser = RequestHeadParser(limits: limits)
+            let whole = parser.parse(data)
             // The parser is incremental: any split of the same bytes gives the same answer.
             let split = parseInPieces(data, limits: limits, cuts: cutPoints(data))
             require(same(whole, split), "split parse \(split) differs from whole parse \(whole)")
             if case .complete(let head, let consumed) = whole {
-                checkHead(RequestView(head: head, bytes: data).text, consumed: consumed, data: data, limits: limits)
+                checkHead(RequestView(head: head, bytes: data, joined: parser.joined).text, consumed: consumed, data: data,
+                          limits: limits)
             }
         }
-    }
-
-    static func parseAtOnce(_ data: UnsafeRawBufferPointer, limits: HeadLimits) -> HeadParseResult {
-        var parser = RequestHeadParser(limits: limits)
-        return parser.parse(data)
     }
 
     /// Feeds growing prefixes ending at `cuts`, then the whole, as a socket would.
@@ -72,8 +69,9 @@ public enum RequestHeadChecks {
         // Re-serialized, the head parses to the same fields.
         let again = serialize(head)
         let reparsed: RequestHeadText? = again.withUnsafeBytes { bytes in
-            guard case .complete(let parsed, again.count) = parseAtOnce(bytes, limits: HeadLimits()) else { return nil }
-            return RequestView(head: parsed, bytes: bytes).text
+            var parser = RequestHeadParser(limits: HeadLimits())
+            guard case .complete(let parsed, again.count) = parser.parse(bytes) else { return nil }
+            return RequestView(head: parsed, bytes: bytes, joined: parser.joined).text
         }
         require(reparsed == head,
                 "re-serialized head \(String(decoding: again, as: UTF8.self).debugDescription) parses to \(String(describing: reparsed))")

@@ -271,39 +271,35 @@ final class EventLoop<Backend: ReadinessBackend> {
         }
     }
 
-    /// Takes every message waiting on the channel (several connections per recvmsg,
-    /// and every message that is there, without sleeping in between): connections, or
-    /// the access log the parent reopened. End of stream is the parent's word to stop.
+    /// Takes one message from the channel: connections (several per recvmsg), the
+    /// access log the parent reopened, or the word that a reload retires this worker.
+    /// End of stream is the parent's word to stop. One per wakeup: the channel is
+    /// watched level-triggered, so a message still waiting wakes the next iteration at
+    /// once, and a lone connection costs no recvmsg that only says EAGAIN.
     private func takePassedConnections() {
         guard let channel, !drain.isDraining else { return }
-        while true {
-            let received: ParentMessage?
-            do {
-                received = try channel.receiveParentMessage()
-            } catch {
-                if (error as? SystemError)?.code != EAGAIN { beginDrain(because: "the channel failed: \(error)") }
-                return
-            }
-            guard let received else {
-                beginDrain(because: nil)
-                return
-            }
-            let connections: [PassedConnection], lost: [SocketAddress]
-            switch received {
-            case .connections(let passed, let missing):
-                (connections, lost) = (passed, missing)
-            case .accessLog(let descriptor):
-                if let log = options.accessLog { log.adopt(descriptor) } else { close(descriptor) }
-                continue
-            case .retire:
-                retiring = true
-                continue
-            }
+        let received: ParentMessage?
+        do {
+            received = try channel.receiveParentMessage()
+        } catch {
+            if (error as? SystemError)?.code != EAGAIN { beginDrain(because: "the channel failed: \(error)") }
+            return
+        }
+        guard let received else {
+            beginDrain(because: nil)
+            return
+        }
+        switch received {
+        case .connections(let connections, let lost):
             if !lost.isEmpty {
                 options.log("ferry: \(Backend.name): \(lost.count) passed connection(s) lost: out of descriptors")
                 for peer in lost { unreported.addUnserved(from: peer) }
             }
             for connection in connections { start(connection.fd, peer: connection.peer) }
+        case .accessLog(let descriptor):
+            if let log = options.accessLog { log.adopt(descriptor) } else { close(descriptor) }
+        case .retire:
+            retiring = true
         }
     }
 
