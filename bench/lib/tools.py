@@ -10,7 +10,7 @@ import sys
 
 # command → Debian package that provides it
 PACKAGES = {"wrk": "wrk", "curl": "curl", "nginx": "nginx", "lighttpd": "lighttpd", "h2o": "h2o",
-            "fusermount3": "fuse3"}
+            "fusermount3": "fuse3", "fincore": "util-linux-extra"}
 
 HUMMINGBIRD_PACKAGE = os.path.join("bench", "peers", "hummingbird-file-server")
 HUMMINGBIRD_SCRATCH = os.path.join(HUMMINGBIRD_PACKAGE, ".build-hb")
