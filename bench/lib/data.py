@@ -20,7 +20,7 @@ def _html_page(size):
     return (head + filler[: size - len(head) - len(tail)] + tail).encode("ascii")
 
 
-def _write_stream(path, size, label):
+def write_stream(path, size, label):
     """Writes SIZE deterministic bytes to PATH; returns their sha256 hex digest."""
     digest = hashlib.sha256()
     with open(path, "wb") as f:
@@ -46,7 +46,7 @@ def make_site(root, big_size):
         f.write(page)
     files[SMALL_PAGE] = {"size": len(page), "sha256": hashlib.sha256(page).hexdigest()}
     for name, size, label in [(MEDIUM_FILE, 100 * 1024, b"medium"), (BIG_FILE, big_size, b"big")]:
-        files[name] = {"size": size, "sha256": _write_stream(os.path.join(root, name), size, label)}
+        files[name] = {"size": size, "sha256": write_stream(os.path.join(root, name), size, label)}
     for name in files:
         os.chmod(os.path.join(root, name), 0o644)
     return files

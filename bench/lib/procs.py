@@ -1,10 +1,13 @@
 """Processes: free ports, a server's CPU time over its whole process tree, its children and
-threads, the memory of its session, stopping a process group, and the kernel's count of
-TCP connections opened."""
+threads, the memory of its session, tying a child's life to the script's, stopping a
+process group, the temp dirs of runs that were killed, and the kernel's count of TCP
+connections opened."""
 
+import ctypes
 import os
 import signal
 import socket
+import tempfile
 import time
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -105,6 +108,35 @@ def session_members(session):
             if fields and int(fields[3]) == session and fields[0] != "Z":
                 members.append(int(entry))
     return members
+
+
+def stale_workdirs(prefix, marker):
+    """Temp dirs left by bench runs that were killed: named PREFIX + PID + "-...", whose
+    PID is no longer a process with MARKER (bytes) in its command line."""
+    root = tempfile.gettempdir()
+    stale = []
+    for entry in os.listdir(root):
+        pid = entry[len(prefix):].split("-")[0] if entry.startswith(prefix) else ""
+        if not pid.isdigit():
+            continue  # not a directory of ours
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                alive = marker in f.read()
+        except (OSError, ValueError):
+            alive = False
+        if not alive:
+            stale.append(os.path.join(root, entry))
+    return stale
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def end_with_parent():
+    """In the child before exec: SIGTERM when the bench script dies, even by SIGKILL, so
+    nothing it started outlives the run (each child runs in its own session, out of reach
+    of the terminal)."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def stop_session(process, timeout=15.0):

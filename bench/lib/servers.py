@@ -2,10 +2,8 @@
 directory in the run's temp dir), the command that runs it in the foreground on
 127.0.0.1, and how it is started, probed and stopped. None runs as a system service."""
 
-import ctypes
 import os
 import resource
-import signal
 import socket
 import subprocess
 import time
@@ -48,26 +46,26 @@ class Server:
     def url(self, path):
         return f"http://127.0.0.1:{self.port}/{path}"
 
-    def start(self, expected_page, timeout=30.0):
-        """Starts the server and waits until it answers GET /index.html with the page.
+    def start(self, expected_page, timeout=30.0, path=SMALL_PAGE):
+        """Starts the server and waits until it answers GET /PATH with the page.
         Raises RuntimeError with the end of its output if it does not."""
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 self.command, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_end_with_parent)
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=procs.end_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with status {self.process.returncode} "
                                    f"at start: {self.log_tail()}")
-            head, body = _fetch_page(self.port)
+            head, body = _fetch_page(self.port, path)
             if body == expected_page:
                 self.announces_close = (head.startswith(b"HTTP/1.0 ")
                                         or b"\r\nconnection: close" in head.lower())
                 return
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"{self.name} did not serve /{SMALL_PAGE} within {timeout:.0f} s: "
+        raise RuntimeError(f"{self.name} did not serve /{path} within {timeout:.0f} s: "
                            f"{self.log_tail()}")
 
     def alive(self):
@@ -100,21 +98,12 @@ class Server:
             return "(no output)"
 
 
-_PR_SET_PDEATHSIG = 1
-
-
-def _end_with_parent():
-    """In the child before exec: SIGTERM when bench/compare dies, even by SIGKILL, so no
-    server outlives the run (each runs in its own session, out of reach of the terminal)."""
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _fetch_page(port):
-    """(head, body) of GET /index.html over HTTP/1.0; body None until a 200 arrives."""
+def _fetch_page(port, path):
+    """(head, body) of GET /PATH over HTTP/1.0; body None until a 200 arrives."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
             # Connection: close, or an HTTP/1.1 server may keep the connection open.
-            s.sendall(f"GET /{SMALL_PAGE} HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+            s.sendall(f"GET /{path} HTTP/1.0\r\nHost: 127.0.0.1\r\n"
                       "Connection: close\r\n\r\n".encode())
             chunks = []
             while True:
@@ -161,11 +150,15 @@ def _count(n, noun):
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def nginx(binary, workdir, port, site, workers, use_sendfile):
+def nginx(binary, workdir, port, site, workers, use_sendfile, aio_threads=False):
     """nginx in the foreground with everything (pid, logs, temp paths) in WORKDIR;
     enough connections and descriptors per worker to hold 10,000 idle keep-alives, and
-    keepalive_requests raised from 1,000 so wrk's runs seldom reconnect."""
+    keepalive_requests raised from 1,000 so wrk's runs seldom reconnect. AIO_THREADS:
+    file reads (and, on Linux, sendfile of pages not yet cached) go to its default
+    thread pool instead of blocking the worker."""
     body = "sendfile on;\n    tcp_nopush on;" if use_sendfile else "sendfile off;"
+    if aio_threads:
+        body += "\n    aio threads;"
     config = _write(os.path.join(workdir, "nginx.conf"), f"""\
 worker_processes {workers};
 daemon off;
@@ -190,8 +183,8 @@ http {{
     }}
 }}
 """)
-    name = "nginx" if use_sendfile else "nginx-nosendfile"
-    what = "sendfile on; tcp_nopush on" if use_sendfile else "sendfile off"
+    name = ("nginx" if use_sendfile else "nginx-nosendfile") + ("-aio" if aio_threads else "")
+    what = ("sendfile on; tcp_nopush on" if use_sendfile else "sendfile off") + ("; aio threads" if aio_threads else "")
     return Server(name, f"nginx ({what}; {_count(workers, 'worker')})", True,
                   [binary, "-p", workdir, "-e", f"{workdir}/error.log", "-c", config], workdir,
                   port, config, serves_in_children=True)

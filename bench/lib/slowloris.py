@@ -3,13 +3,13 @@ INTERVAL, first alone (its baseline), then beside ATTACKERS connections that eac
 request line and a Host header and then one more header line every TRICKLE seconds,
 never ending the head (slowloris). One process holds them all on non-blocking sockets."""
 
-import math
 import selectors
 import statistics
 import time
 
 from . import rawhttp
 from .eventloop import Loop
+from .stats import percentile
 
 ATTACK_HEAD = b"GET /index.html HTTP/1.1\r\nHost: x\r\n"
 ATTACK_LINE = b"X-a: b\r\n"
@@ -142,11 +142,6 @@ def _normal_client(loop, port, seconds, interval, timeout):
     return _summary(exchanges, total)
 
 
-def _percentile(sorted_values, fraction):
-    """The nearest-rank percentile: the smallest value at or above FRACTION of them."""
-    return sorted_values[max(0, math.ceil(fraction * len(sorted_values)) - 1)]
-
-
 def _summary(exchanges, total):
     latencies = sorted(e.latency * 1000 for e in exchanges if e.outcome == "ok")
     failures = {}
@@ -163,7 +158,7 @@ def _summary(exchanges, total):
         "failures": total - len(latencies),
         "failure_kinds": failures,
         "p50_ms": statistics.median(latencies) if latencies else None,
-        "p99_ms": _percentile(latencies, 0.99) if latencies else None,
+        "p99_ms": percentile(latencies, 0.99) if latencies else None,
         "max_ms": latencies[-1] if latencies else None,
     }
 

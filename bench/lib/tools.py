@@ -1,6 +1,7 @@
-"""What the comparison needs on the machine: Debian packages (installed with apt-get when
-missing and running as root, else named with the exact command), the two Swift builds
-(Ferry release, the Hummingbird peer) and matplotlib for the chart."""
+"""What the bench scripts need on the machine: Debian packages (installed with apt-get
+when missing and running as root, else named with the exact command), the two Swift
+builds (Ferry release, the Hummingbird peer), and Python packages from PyPI (matplotlib
+for the chart, a FUSE binding for slow storage) installed with pip --user."""
 
 import os
 import shutil
@@ -9,7 +10,8 @@ import sys
 
 # command → Debian package that provides it
 PACKAGES = {"wrk": "wrk", "curl": "curl", "nginx": "nginx", "lighttpd": "lighttpd", "h2o": "h2o",
-            "ab": "apache2-utils", "strace": "strace", "perf": "linux-perf"}
+            "ab": "apache2-utils", "strace": "strace", "perf": "linux-perf",
+            "fusermount3": "fuse3", "fincore": "util-linux-extra"}
 
 HUMMINGBIRD_PACKAGE = os.path.join("bench", "peers", "hummingbird-file-server")
 HUMMINGBIRD_SCRATCH = os.path.join(HUMMINGBIRD_PACKAGE, ".build-hb")
@@ -53,6 +55,21 @@ def ensure_commands(commands, install):
     return found
 
 
+def ferry_binary(repo, given, smoke):
+    """The ferry to measure: GIVEN (--ferry) when set, else a release build; a smoke run
+    takes whatever is already built (release, then debug) before building a debug one."""
+    if given:
+        if not os.access(given, os.X_OK):
+            raise RuntimeError(f"--ferry {given}: not an executable file")
+        return given
+    if smoke:
+        for configuration in ("release", "debug"):
+            path = os.path.join(repo, ".build", configuration, "ferry")
+            if os.access(path, os.X_OK):
+                return path
+    return build_ferry(repo, release=not smoke)
+
+
 def build_ferry(repo, release=True):
     """Builds the ferry product and returns the binary's path, or raises RuntimeError."""
     configuration = ["-c", "release"] if release else []
@@ -94,11 +111,9 @@ def ensure_matplotlib(install):
     if not install:
         say("bench: matplotlib is not installed; no chart (pip install --user matplotlib)")
         return None
-    say("bench: installing matplotlib with pip install --user")
-    result = subprocess.run([sys.executable, "-m", "pip", "install", "--user", "-q", "matplotlib"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if result.returncode != 0:
-        say("bench: pip install --user matplotlib failed; no chart:\n" + result.stdout[-1000:])
+    failure = pip_install_user("matplotlib")
+    if failure:
+        say("bench: pip install --user matplotlib failed; no chart:\n" + failure)
         return None
     import site
     import importlib
@@ -109,6 +124,15 @@ def ensure_matplotlib(install):
     except ImportError as error:
         say(f"bench: matplotlib still does not import ({error}); no chart")
         return None
+
+
+def pip_install_user(package):
+    """pip install --user PACKAGE for the interpreter running this script; None when it
+    worked, else the end of pip's output."""
+    say(f"bench: installing {package} with pip install --user")
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "--user", "-q", package],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return None if result.returncode == 0 else result.stdout[-1000:]
 
 
 def _pyplot():
