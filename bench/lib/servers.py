@@ -58,7 +58,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with status {self.process.returncode} "
                                    f"at start: {self.log_tail()}")
-            head, body = _fetch_page(self.port, path)
+            head, body = fetch_page(self.port, path)
             if body == expected_page:
                 self.announces_close = (head.startswith(b"HTTP/1.0 ")
                                         or b"\r\nconnection: close" in head.lower())
@@ -98,7 +98,7 @@ class Server:
             return "(no output)"
 
 
-def _fetch_page(port, path):
+def fetch_page(port, path):
     """(head, body) of GET /PATH over HTTP/1.0; body None until a 200 arrives."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2) as s:

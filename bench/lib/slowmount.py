@@ -130,19 +130,25 @@ def resident_bytes(path):
     return int(result.stdout.strip())
 
 
-def make_cold(path):
+def make_cold(path, attempts=20):
     """Drops PATH's pages from the page cache: posix_fadvise(DONTNEED) on it, and when
-    that leaves pages (mapped or locked ones) and we are root, drop_caches. Returns the
-    bytes still resident (0 when it worked)."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
-    if resident_bytes(path) and os.geteuid() == 0:
-        with open("/proc/sys/vm/drop_caches", "w") as f:
-            f.write("1\n")
-    return resident_bytes(path)
+    that leaves pages (mapped or locked ones) and we are root, drop_caches. Tried again
+    for about 2 s while pages remain: reads a stopped server started (read-ahead) still
+    complete at the slow storage and fill pages after the first drop. Returns the bytes
+    still resident (0 when it worked)."""
+    for attempt in range(attempts):
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+        if resident_bytes(path) and os.geteuid() == 0:
+            with open("/proc/sys/vm/drop_caches", "w") as f:
+                f.write("1\n")
+        left = resident_bytes(path)
+        if left == 0 or attempt == attempts - 1:
+            return left
+        time.sleep(0.1)
 
 
 class Read:

@@ -9,6 +9,9 @@ final class OpenFile {
     let info: FileInfo
     /// When a send last found the file in the page cache (monotonic ns; 0: never).
     var foundCachedAt: UInt64 = 0
+    /// Whether its file system answers a read that may only come from the page cache
+    /// (RWF_NOWAIT); false once it said it cannot (FUSE, NFS).
+    var answersNowait = true
 
     init(_ descriptor: consuming OwnedDescriptor, info: FileInfo) {
         self.descriptor = descriptor

@@ -88,6 +88,8 @@ struct Transmission {
     private var readAheadUntil: Int64 = 0
     /// A probe found this file not cached: from then on its next range is read ahead.
     private var foundCold = false
+    /// A reader was asked for the step before this one, and the session waited for it.
+    private var waitedForReader = false
 
     /// What went out, for the summary and the access log.
     struct Counts {
@@ -304,31 +306,41 @@ struct Transmission {
     /// only come from the page cache (RWF_NOWAIT) at the step's end asks the kernel:
     /// the kernel fills the cache in order, so the rest of the step is there too.
     /// mincore and cachestat would say more, but tell a worker running as nobody
-    /// nothing true about files it cannot write.
+    /// nothing true about files it cannot write. A file system that cannot answer
+    /// (FUSE, NFS: EOPNOTSUPP) has every step read by a reader first.
     private mutating func isCached(_ most: Int64, socket: Int32, disk: DiskPolicy?) -> Bool {
         guard let disk, let readers = disk.readers, let file, fileRemaining > 0 else { return true }
         let stepEnd = fileOffset + min(most, fileRemaining)
-        if stepEnd <= cachedUntil { return true }
+        if stepEnd <= cachedUntil {
+            // Back from a reader: the file was cached a moment ago.
+            if waitedForReader { file.foundCachedAt = disk.now }
+            waitedForReader = false
+            return true
+        }
         if foundCold { readAhead(from: stepEnd, disk: disk, readers: readers) }
-        let now = disk.now
-        if file.info.size <= DiskPolicy.smallFileBytes && now &- file.foundCachedAt < DiskPolicy.recentNanoseconds {
+        if file.info.size <= DiskPolicy.smallFileBytes && disk.now &- file.foundCachedAt < DiskPolicy.recentNanoseconds {
             cachedUntil = stepEnd
             return true
         }
-        var byte: UInt8 = 0
-        let probed = ferry_pread_cached(file.fd, &byte, 1, stepEnd - 1)
-        // Cached, or at the end of a file that shrank, or failing: the send finds out.
-        guard probed < 0 && errno == EAGAIN else {
-            cachedUntil = stepEnd
-            if probed == 1 { file.foundCachedAt = now }
-            return true
+        if file.answersNowait {
+            var byte: UInt8 = 0
+            let probed = ferry_pread_cached(file.fd, &byte, 1, stepEnd - 1)
+            let code = errno
+            if probed >= 0 {
+                // Cached, or the end of a file that shrank (which the send then finds).
+                cachedUntil = stepEnd
+                if probed == 1 { file.foundCachedAt = disk.now }
+                return true
+            }
+            if code != EAGAIN { file.answersNowait = false }
         }
         foundCold = true
         // Once the reader is done, the step is sent without asking again.
         cachedUntil = stepEnd
         readAhead(from: stepEnd, disk: disk, readers: readers)
-        return !readers.submit(DiskReaders.Job(file: file, offset: fileOffset, length: stepEnd - fileOffset,
-                                               waiter: socket))
+        waitedForReader = readers.submit(DiskReaders.Job(file: file, offset: fileOffset,
+                                                         length: stepEnd - fileOffset, waiter: socket))
+        return !waitedForReader
     }
 
     /// Asks a reader to read the file's next `readAheadBytes` beyond `position`, once
