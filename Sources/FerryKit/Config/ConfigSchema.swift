@@ -47,6 +47,7 @@ enum ConfigSchema {
             .flag("cork", \.cork),
             .integer("sendfile_chunk", \.sendfileChunkBytes, 4096...sendfileCallCap),
             .integer("copy_buffer", \.copyBufferBytes, 512...16_777_216),
+            .integer("send_per_turn", \.sendPerTurn, 65536...1_073_741_824),
             .integer("reader_threads", \.readerThreads, 0...64),
             .integer("read_ahead", \.readAheadBytes, 0...1_073_741_824),
             .integer("limit_rate", \.limitRate, 0...Int(Int32.max)),

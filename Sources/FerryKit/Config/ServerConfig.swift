@@ -80,6 +80,8 @@ public struct ServerConfig: Equatable {
     public var sendfileChunkBytes: Int = 262_144
     /// [body] copy_buffer: buffer bytes for the copy mode.
     public var copyBufferBytes: Int = 65_536
+    /// [body] send_per_turn: body bytes one connection sends before the others get a turn.
+    public var sendPerTurn: Int = 2 << 20
     /// [body] reader_threads: threads per worker that bring files into the page cache
     /// off the event loop (0: reads happen on the loop).
     public var readerThreads: Int = 4

@@ -20,9 +20,6 @@ struct HTTPSessionSettings {
     /// [body] read_ahead: bytes read ahead of a download found not cached.
     var readAheadBytes: Int
 
-    /// Body bytes one session sends before the event loop gives the others a turn.
-    static let turnBytes = 16 << 20
-
     init(_ config: ServerConfig) {
         limits = HeadLimits()
         limits.requestLineBytes = config.requestLineBytes
@@ -35,7 +32,7 @@ struct HTTPSessionSettings {
         minimalHTTP10 = config.minimalHTTP10
         transmit = TransmitSettings(bodyMode: config.bodyMode, cork: config.cork,
                                     sendfileChunkBytes: config.sendfileChunkBytes,
-                                    copyBufferBytes: config.copyBufferBytes, turnBytes: Self.turnBytes,
+                                    copyBufferBytes: config.copyBufferBytes, turnBytes: config.sendPerTurn,
                                     limitRate: Int64(config.limitRate), limitRateAfter: Int64(config.limitRateAfter))
         readerThreads = config.readerThreads
         readAheadBytes = config.readAheadBytes

@@ -125,6 +125,13 @@ final class EventLoop<Backend: ReadinessBackend> {
     /// Connections closed since the last report to the parent: every connection the
     /// parent passed goes in here once, with its peer (the parent counts per address).
     private var unreported = ClosedConnections()
+    /// When the oldest connection in `unreported` closed (monotonic ns; 0: none waits).
+    private var unreportedSince: UInt64 = 0
+    /// How long a closed connection may wait to be reported, and how many may: the
+    /// parent's counts lag by at most this, while a report no longer wakes the parent
+    /// once per closed connection when connections come one at a time.
+    private let reportDelay: UInt64 = 5_000_000
+    private let reportBatch = 64
 
     /// No session's deadline is earlier than this (0: no session has one). Kept as a
     /// lower bound so advancing a session costs O(1); the sessions are scanned only
@@ -218,8 +225,9 @@ final class EventLoop<Backend: ReadinessBackend> {
     private func waitTimeout() -> Int32 {
         // Pairwise, not over an array: an array would be allocated on every iteration.
         func earlier(_ a: UInt64, _ b: UInt64) -> UInt64 { a == 0 ? b : b == 0 ? a : min(a, b) }
+        let reportTime = unreported.isEmpty ? 0 : unreportedSince + reportDelay
         let first = earlier(earlier(earlier(earliestDeadline, earliestWake), earlier(drain.deadline, backOff.resumeTime)),
-                            earlier(idleCloseTime, handler.nextWakeup))
+                            earlier(earlier(idleCloseTime, handler.nextWakeup), reportTime))
         return pollTimeout(until: first)
     }
 
@@ -461,15 +469,22 @@ final class EventLoop<Backend: ReadinessBackend> {
         close(session.socket)
         let summary = session.summary
         tally.add(summary)
-        if channel != nil { unreported.add(summary, from: peer) }
+        if channel != nil {
+            if unreported.isEmpty { unreportedSince = monotonicNanoseconds() }
+            unreported.add(summary, from: peer)
+        }
     }
 
     /// Tells the parent about the connections closed since the last report (one
-    /// record, or a few when very many closed). A full channel keeps what it could not
-    /// take for the next iteration.
+    /// record, or a few when very many closed), once `reportBatch` closed or the oldest
+    /// waited `reportDelay`. A full channel keeps what it could not take for later.
     private func reportClosed() {
         guard let channel, !unreported.isEmpty else { return }
+        // Batched by time and count, but never held back once the loop is ending.
+        guard drain.isDraining || unreported.counts.connections >= reportBatch
+              || monotonicNanoseconds() >= unreportedSince + reportDelay else { return }
         try? channel.send(closed: &unreported)
+        if !unreported.isEmpty { unreportedSince = monotonicNanoseconds() }
     }
 
     // MARK: shutdown
