@@ -16,9 +16,9 @@ let benchmarks = {
 
     // One allocation per head with a Connection field: its options are split into an array.
     parse("browser-head", SampleHeads.browser(), thresholds: AllocationThresholds.wholeAllocationsPerOperation)
-    parse("ab-head", SampleHeads.ab(), thresholds: AllocationThresholds.wholeAllocationsPerOperation)
+    parse("ab-head", SampleHeads.ab, thresholds: AllocationThresholds.wholeAllocationsPerOperation)
     parse("curl-head", SampleHeads.curl())
-    parse("wrk-head", SampleHeads.wrk())
+    parse("wrk-head", SampleHeads.wrk)
     // Three more: the joined values' object and storage, and a copy of the first value.
     parse("browser-head-accept-encoding-twice", SampleHeads.browser(fields: "Accept-Encoding: identity\r\n"),
           thresholds: AllocationThresholds.wholeAllocationsPerOperation)

@@ -15,8 +15,8 @@ let benchmarks = {
     )
 
     respond("200-browser-head", status: 200) { _ in SampleHeads.browser() }
-    respond("200-wrk-head", status: 200) { _ in SampleHeads.wrk() }
-    respond("200-ab-head", status: 200, headContaining: "Connection: keep-alive") { _ in SampleHeads.ab() }
+    respond("200-wrk-head", status: 200) { _ in SampleHeads.wrk }
+    respond("200-ab-head", status: 200, headContaining: "Connection: keep-alive") { _ in SampleHeads.ab }
     respond("304-if-none-match", status: 304) { responder in
         SampleHeads.browser(fields: "If-None-Match: \(responder.etags["/site.css"]!)\r\n")
     }

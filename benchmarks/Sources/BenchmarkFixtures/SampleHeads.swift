@@ -23,6 +23,7 @@ public enum SampleHeads {
             + "\r\n").utf8)
     }
 
+    /// Firefox 128's User-Agent on Linux.
     public static let firefoxUserAgent = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
     /// The page that asked for the browser's stylesheet.
     public static let referer = "https://www.example.org/"
@@ -39,17 +40,13 @@ public enum SampleHeads {
 
     /// What `ab -k` (ApacheBench 2.3) sends: HTTP/1.0 asking to keep the connection.
     /// bench/compare counts a kept request's allocations on the whole path with it.
-    public static func ab(target: String = "/site.css") -> [UInt8] {
-        Array(("GET \(target) HTTP/1.0\r\n"
-            + "Connection: Keep-Alive\r\n"
-            + "Host: 127.0.0.1:8080\r\n"
-            + "User-Agent: ApacheBench/2.3\r\n"
-            + "Accept: */*\r\n"
-            + "\r\n").utf8)
-    }
+    public static let ab = Array(("GET /site.css HTTP/1.0\r\n"
+        + "Connection: Keep-Alive\r\n"
+        + "Host: 127.0.0.1:8080\r\n"
+        + "User-Agent: ApacheBench/2.3\r\n"
+        + "Accept: */*\r\n"
+        + "\r\n").utf8)
 
     /// What wrk sends, the smallest head a benchmark client gets away with.
-    public static func wrk(target: String = "/site.css") -> [UInt8] {
-        Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n".utf8)
-    }
+    public static let wrk = Array("GET /site.css HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n".utf8)
 }
