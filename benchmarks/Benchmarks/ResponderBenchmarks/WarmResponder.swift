@@ -42,7 +42,6 @@ final class WarmResponder {
     }
 
     /// Answers `request` once and checks the status; returns what was written.
-    @discardableResult
     func answerOnce(_ request: HeldRequest, status: Int) throws -> String {
         let plan = answer(request)
         let written = String(decoding: output, as: UTF8.self)

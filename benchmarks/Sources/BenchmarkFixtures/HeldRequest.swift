@@ -1,8 +1,7 @@
 import FerryKit
 
 /// A request head parsed once and kept with its bytes, so that every iteration can
-/// hand the responder or the access log a `RequestView`, as a session does with the
-/// head it has just read.
+/// hand the responder a `RequestView`, as a session does with the head it has just read.
 public final class HeldRequest {
     private let bytes: UnsafeMutableRawBufferPointer
     public let head: RequestHead

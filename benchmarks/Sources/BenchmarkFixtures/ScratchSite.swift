@@ -18,10 +18,13 @@ public final class ScratchSite {
             let line = Array("body { color: #333; margin: 0 auto; }\n".utf8)
             let content = (0..<size).map { line[$0 % line.count] }
             let fd = open(path + "/" + name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0, write(fd, content, content.count) == content.count else {
+            guard fd >= 0 else {
+                throw FixtureError("cannot create \(path)/\(name): \(String(cString: strerror(errno)))")
+            }
+            defer { close(fd) }
+            guard write(fd, content, content.count) == content.count else {
                 throw FixtureError("cannot write \(path)/\(name): \(String(cString: strerror(errno)))")
             }
-            close(fd)
         }
     }
 
