@@ -20,7 +20,7 @@ enum DigestSidecar {
         digest.reserveCapacity(32)
         var index = line.startIndex
         for _ in 0..<32 {
-            guard let high = hexValue(line[index]), let low = hexValue(line[index + 1]) else { return nil }
+            guard let high = ASCII.hexValue(line[index]), let low = ASCII.hexValue(line[index + 1]) else { return nil }
             digest.append(high << 4 | low)
             index += 2
         }
@@ -39,36 +39,5 @@ enum DigestSidecar {
     /// The field value: `sha-256=:BASE64:`.
     static func fieldValue(_ digest: [UInt8]) -> FieldValue {
         "sha-256=:\(FieldValue(String(decoding: Base64.encode(digest), as: UTF8.self)) ?? ""):"
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
-}
-
-/// Base64 (RFC 4648, with padding), for structured-field byte sequences.
-enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func encode(_ bytes: [UInt8]) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index < bytes.count {
-            let chunk = bytes[index..<min(index + 3, bytes.count)]
-            var group: UInt32 = 0
-            for (offset, byte) in chunk.enumerated() { group |= UInt32(byte) << (16 - 8 * UInt32(offset)) }
-            for position in 0..<4 {
-                output.append(position <= chunk.count ? alphabet[Int(group >> (18 - 6 * UInt32(position)) & 63)]
-                                                      : UInt8(ascii: "="))
-            }
-            index += 3
-        }
-        return output
     }
 }

@@ -77,22 +77,13 @@ final class DiskReaders: @unchecked Sendable {
     }
 
     private func startThread() -> Bool {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        var thread = pthread_t()
-        let result = pthread_create(&thread, &attributes, { raw in
+        DetachedThread.start { [self] in
             // Signals are the loop's business: a reader never takes one.
             var all = sigset_t()
             sigfillset(&all)
             pthread_sigmask(SIG_BLOCK, &all, nil)
-            Unmanaged<DiskReaders>.fromOpaque(raw!).takeRetainedValue().work()
-            return nil
-        }, context)
-        if result != 0 { Unmanaged<DiskReaders>.fromOpaque(context).release() }
-        return result == 0
+            work()
+        } == 0
     }
 
     /// A thread's life: take a job, read its range, report it; the process's exit ends it.

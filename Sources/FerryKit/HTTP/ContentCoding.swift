@@ -63,7 +63,16 @@ public enum AcceptEncoding {
     /// nothing: browsers send this field with every request.
     static func best(_ field: UnsafeRawBufferPointer?, available: ContentCodingSet) -> ContentCoding? {
         guard let field, !available.isEmpty else { return nil }
-        return ranked(Weights(field), available: available).first
+        let weights = Weights(field)
+        var best: (coding: ContentCoding, weight: Int)?
+        // The server's order breaks ties: a later coding must weigh more to win.
+        for coding in ContentCoding.allCases where available.contains(coding) {
+            let weight = weights.weight(of: coding)
+            if weight > 0 && weight > best?.weight ?? 0 { best = (coding, weight) }
+        }
+        guard let best else { return nil }
+        if let identity = weights.identity, identity > best.weight { return nil }
+        return best.coding
     }
 
     /// Every coding of `available` the field allows, best first (for tests and the

@@ -27,7 +27,7 @@ public final class DateHeaderCache {
     }
 
     /// "Date: <now>\r\nServer: <name>\r\n".
-    func prelude() -> [UInt8] {
+    @_spi(Benchmarks) public func prelude() -> [UInt8] {
         refresh()
         return preludeBytes
     }

@@ -4,9 +4,10 @@ import HTTPTypes
 /// building Strings: the status line first, then the fields (Date and Server from
 /// `DateHeaderCache.prelude`, a file's constant fields from its cache entry), then
 /// the framing that ends every head.
-enum HeadWriter {
+@_spi(Benchmarks) public enum HeadWriter {
     /// "HTTP/1.1 200 OK\r\n".
-    static func statusLine(_ status: HTTPResponse.Status, version: HTTPVersion, into bytes: inout [UInt8]) {
+    @_spi(Benchmarks) public static func statusLine(_ status: HTTPResponse.Status, version: HTTPVersion,
+                                                    into bytes: inout [UInt8]) {
         bytes.append(version == .http1_1 ? "HTTP/1.1 " : "HTTP/1.0 ")
         // Status codes are 0...999 (HTTPResponse.Status checks), always written as three digits.
         let code = status.code
@@ -20,7 +21,8 @@ enum HeadWriter {
 
     /// "Content-Length: N\r\n" (when the response has one), the Connection field the
     /// connection's fate calls for, and the empty line that ends the head.
-    static func framing(contentLength: Int64?, connection: ConnectionField, into bytes: inout [UInt8]) {
+    @_spi(Benchmarks) public static func framing(contentLength: Int64?, connection: ConnectionField,
+                                                 into bytes: inout [UInt8]) {
         if let contentLength {
             bytes.append("Content-Length: ")
             decimal(contentLength, into: &bytes)

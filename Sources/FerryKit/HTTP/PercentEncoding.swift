@@ -20,9 +20,9 @@ public enum PercentEncoding {
                 output.append(byte)
                 continue
             }
-            guard index != input.endIndex, let high = hexValue(input[index]) else { return false }
+            guard index != input.endIndex, let high = ASCII.hexValue(input[index]) else { return false }
             index = input.index(after: index)
-            guard index != input.endIndex, let low = hexValue(input[index]) else { return false }
+            guard index != input.endIndex, let low = ASCII.hexValue(input[index]) else { return false }
             index = input.index(after: index)
             output.append(high << 4 | low)
         }
@@ -46,15 +46,6 @@ public enum PercentEncoding {
     }
 
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
 
     private static func isPathSafe(_ byte: UInt8) -> Bool {
         switch byte {

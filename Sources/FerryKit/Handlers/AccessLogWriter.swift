@@ -1,12 +1,22 @@
 /// What one access log line says of a response, as the bytes of the request they
 /// came from (nil: absent, written "-").
-struct AccessLogFields {
+@_spi(Benchmarks) public struct AccessLogFields {
     var requestLine: UnsafeRawBufferPointer?
     var status: Int
     /// Body bytes that left.
     var bytes: Int64
     var referer: UnsafeRawBufferPointer?
     var userAgent: UnsafeRawBufferPointer?
+
+    /// Written out because a memberwise initializer is never public.
+    @_spi(Benchmarks) public init(requestLine: UnsafeRawBufferPointer?, status: Int, bytes: Int64,
+                                  referer: UnsafeRawBufferPointer?, userAgent: UnsafeRawBufferPointer?) {
+        self.requestLine = requestLine
+        self.status = status
+        self.bytes = bytes
+        self.referer = referer
+        self.userAgent = userAgent
+    }
 }
 
 /// One worker's access log lines: each line is built into a reused buffer, with the
@@ -17,7 +27,7 @@ struct AccessLogFields {
 ///
 /// Lines leave whole: a batch for a pipe (standard output, say) is cut at line ends
 /// before it exceeds PIPE_BUF, so lines of several workers never interleave there.
-final class AccessLogWriter {
+@_spi(Benchmarks) public final class AccessLogWriter {
     private let log: AccessLog
     private let dates: DateHeaderCache
     private var buffer: [UInt8] = []
@@ -36,7 +46,7 @@ final class AccessLogWriter {
     var isOn: Bool { log.isOn }
 
     /// `127.0.0.1 - - [06/Nov/1994:08:49:37 +0000] "GET / HTTP/1.0" 200 1234 "referer" "agent"`.
-    func record(peer: PeerAddress, _ fields: AccessLogFields) {
+    @_spi(Benchmarks) public func record(peer: PeerAddress, _ fields: AccessLogFields) {
         guard log.isOn else { return }
         let lineStart = buffer.count
         peer.appendHost(to: &buffer)

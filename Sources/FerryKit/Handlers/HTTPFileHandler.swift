@@ -1,7 +1,8 @@
 /// Serves files over HTTP/1.1 and HTTP/1.0, persistent connections included. One
 /// handler per worker process or thread: it owns that worker's caches and buffers.
 public final class HTTPFileHandler: ConnectionHandler {
-    let context: HTTPWorkerContext
+    /// Public to the benchmarks (benchmarks/), which drive its responder and access log directly.
+    @_spi(Benchmarks) public let context: HTTPWorkerContext
 
     /// `errorPages` is the `[http] error_pages` directory, opened once for every
     /// worker (nil for none).

@@ -2,11 +2,11 @@
 /// open-file cache, the time, the access log, and the buffers a request passes
 /// through. One per worker process or thread, so nothing here needs a lock; the
 /// sessions of one worker never run at once.
-final class HTTPWorkerContext {
+@_spi(Benchmarks) public final class HTTPWorkerContext {
     let settings: HTTPSessionSettings
-    let responder: StaticFileResponder
+    @_spi(Benchmarks) public let responder: StaticFileResponder
     let dates: DateHeaderCache
-    let accessLog: AccessLogWriter
+    @_spi(Benchmarks) public let accessLog: AccessLogWriter
     /// Where a session reports trouble (a client gone mid-response, a file that shrank).
     let errorLog: (String) -> Void
     /// nil when the cache is off or inotify is unavailable.
@@ -60,7 +60,7 @@ final class HTTPWorkerContext {
     }
 
     /// The tick of a head whose first byte was read just now (`OpenFileCache`).
-    func tickForHead(readOnWakeup: Bool) -> UInt64 {
+    @_spi(Benchmarks) public func tickForHead(readOnWakeup: Bool) -> UInt64 {
         cache?.tickForHead(readOnWakeup: readOnWakeup) ?? 0
     }
 }

@@ -1,9 +1,15 @@
 /// How a response's head is framed: its version and what its `Connection` field says.
 /// The session decides both before the responder writes the head, so the head is
 /// serialized once, whole.
-struct HeadFraming {
+@_spi(Benchmarks) public struct HeadFraming {
     var version: HTTPVersion
     var connection: ConnectionField
+
+    /// Written out because a memberwise initializer is never public.
+    @_spi(Benchmarks) public init(version: HTTPVersion, connection: ConnectionField) {
+        self.version = version
+        self.connection = connection
+    }
 }
 
 /// A range of an open file, sent with sendfile(2) or the copy loop.
@@ -42,9 +48,9 @@ enum ResponseBody {
 /// memory, an error page or a listing) already written into the worker's output
 /// buffer, and the file body to send after them. The transmitter owns the body from
 /// there; HEAD, 304 and errors are plans like any other.
-struct ResponsePlan {
+@_spi(Benchmarks) public struct ResponsePlan {
     /// The status code, for the access log.
-    var status: Int
+    @_spi(Benchmarks) public var status: Int
     /// Bytes of the output buffer that are body (after the head), not head.
     var memoryBodyLength: Int
     var body: ResponseBody

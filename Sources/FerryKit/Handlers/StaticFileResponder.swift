@@ -6,7 +6,7 @@ import HTTPTypes
 /// its cache), naming types (ContentTypeResolver) and sending bodies (the session's
 /// transmitter) live elsewhere. It writes the whole head once, into the worker's
 /// output buffer, with the version and Connection field the session decided.
-final class StaticFileResponder {
+@_spi(Benchmarks) public final class StaticFileResponder {
     private let catalog: FileCatalog
     private let listing: Bool
     private let headerRules: [HeaderRule]
@@ -29,8 +29,8 @@ final class StaticFileResponder {
     /// HEAD gets the head GET would get, with no body. `headTick` says when the head
     /// began (`OpenFileCache`). The [[headers]] rules apply to whatever is answered for
     /// a matching path: 200, 206, 304, HEAD, redirects and errors alike.
-    func respond(to request: RequestView, framing: HeadFraming, headTick: UInt64,
-                 into output: inout [UInt8]) -> ResponsePlan {
+    @_spi(Benchmarks) public func respond(to request: RequestView, framing: HeadFraming, headTick: UInt64,
+                                          into output: inout [UInt8]) -> ResponsePlan {
         let answer = Answer(framing: framing, isHead: request.method == .head)
         let shape: TargetShape
         switch RequestTarget.normalize(request.target, into: &path) {

@@ -2,12 +2,12 @@ import Glibc
 
 /// A client's IP address as a session keeps it: 20 bytes instead of a 128-byte
 /// `sockaddr_storage`, written out as text only when a log line needs it.
-struct PeerAddress {
+@_spi(Benchmarks) public struct PeerAddress {
     private var family: sa_family_t = 0
     /// IPv4 in the first 4 bytes, IPv6 in all 16.
     private var address: (UInt64, UInt64) = (0, 0)
 
-    init(_ socketAddress: SocketAddress) {
+    @_spi(Benchmarks) public init(_ socketAddress: SocketAddress) {
         family = sa_family_t(socketAddress.family)
         withUnsafeBytes(of: socketAddress.storage) { raw in
             withUnsafeMutableBytes(of: &address) { target in

@@ -1,7 +1,8 @@
 import Foundation
 import Glibc
 import Testing
-@testable import FerryKit
+// AccessLogWriter and its arguments are SPI, which @testable alone does not show.
+@_spi(Benchmarks) @testable import FerryKit
 
 /// The access log's rotation on real files: `reopen()` (the parent) and `adopt(_:)`
 /// (a worker given the parent's file) keep the descriptor number and move the lines.

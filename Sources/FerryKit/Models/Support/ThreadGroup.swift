@@ -44,22 +44,12 @@ final class ThreadGroup {
     /// Starts a detached thread running `body`; it counts as live until `body` returns.
     func start(_ body: @escaping () -> Void) throws {
         locked { liveCount += 1 }
-        let context = Unmanaged.passRetained(ThreadBody { [self] in
+        let result = DetachedThread.start { [self] in
             body()
             locked { liveCount -= 1 }
             wake()
-        }).toOpaque()
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        var thread = pthread_t()
-        let result = pthread_create(&thread, &attributes, { raw in
-            Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
-            return nil
-        }, context)
+        }
         if result != 0 {
-            Unmanaged<ThreadBody>.fromOpaque(context).release()
             locked { liveCount -= 1 }
             throw SystemError("pthread_create", code: result)
         }
@@ -109,10 +99,4 @@ final class ThreadGroup {
         defer { pthread_mutex_unlock(mutex) }
         return body()
     }
-}
-
-/// A thread's work, boxed so it can cross pthread_create's `void *` argument.
-private final class ThreadBody {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
 }
