@@ -27,7 +27,8 @@ public struct FileServer {
         guard let model = ModelCatalog.model(named: config.model) else {
             throw FileServerError("unknown model '\(config.model)' (known: \(ModelCatalog.names.joined(separator: ", ")))")
         }
-        let maxConnections = try Self.fitMaxConnections(config.maxConnections)
+        var config = self.config
+        let maxConnections = try Self.fitDescriptors(&config)
         try Self.checkConnectionsPerAddress(config)
         let root: DocumentRoot
         do { root = try DocumentRoot(path: config.root) } catch { throw FileServerError("\(error)") }
@@ -124,15 +125,35 @@ public struct FileServer {
         }
     }
 
-    /// Raises the descriptor limit toward the hard limit and checks that it holds
-    /// `requested` connections. The default is lowered to fit, with one line on
-    /// standard error, so that a machine with a small hard limit still starts; a value
-    /// somebody chose is refused instead.
-    static func fitMaxConnections(_ requested: Int) throws -> Int {
+    /// Fits the configuration to the descriptor limit (raised to the hard limit first) and
+    /// returns the connections a process may hold. The open-file cache's default bound is
+    /// lowered to a quarter of a small limit, so that the cache does not eat the
+    /// connections' share; the connections are checked beside what the cache keeps. The
+    /// note about the cache is printed only once the connections fit, so that a refusal
+    /// stays one line.
+    static func fitDescriptors(_ config: inout ServerConfig) throws -> Int {
         let limit = DescriptorLimit.raiseToHardLimit()
-        let fitting = DescriptorLimit.connections(fitting: limit)
+        let chosen = config.openFiles
+        let share = max(16, limit / 4)
+        let lowersOpenFiles = config.fileCache && chosen == ServerConfig().openFiles && chosen > share
+        if lowersOpenFiles { config.openFiles = share }
+        let maxConnections = try fitMaxConnections(config.maxConnections, besides: config.fileCache ? config.openFiles : 0)
+        if lowersOpenFiles {
+            Console.error("ferry: [cache] open_files lowered from \(chosen) to \(share) to fit the descriptor limit of \(limit)")
+        }
+        return maxConnections
+    }
+
+    /// Raises the descriptor limit toward the hard limit and checks that it holds
+    /// `requested` connections beside `kept` descriptors of a worker's own (its open-file
+    /// cache). The default is lowered to fit, with one line on standard error, so that a
+    /// machine with a small hard limit still starts; a value somebody chose is refused
+    /// instead.
+    private static func fitMaxConnections(_ requested: Int, besides kept: Int) throws -> Int {
+        let limit = DescriptorLimit.raiseToHardLimit()
+        let fitting = DescriptorLimit.connections(fitting: limit, besides: kept)
         guard requested > fitting else { return requested }
-        let needed = DescriptorLimit.limit(holding: requested)
+        let needed = DescriptorLimit.limit(holding: requested, besides: kept)
         if requested == ServerConfig().maxConnections {
             Console.error("ferry: max_connections lowered from \(requested) to \(fitting) to fit the descriptor limit "
                           + "of \(limit); raise it (ulimit -n \(needed), or LimitNOFILE=\(needed) under systemd) to hold more")
@@ -140,7 +161,9 @@ public struct FileServer {
         }
         throw FileServerError("max_connections \(requested) needs a descriptor limit of \(needed), but the hard limit "
                               + "is \(limit): raise it (ulimit -n \(needed), or LimitNOFILE=\(needed) under systemd) "
-                              + "or lower max_connections to \(fitting)", exitCode: 2)
+                              + "or lower max_connections to \(fitting)"
+                              + (kept > 0 ? " ([cache] open_files keeps \(kept) more open in each worker)" : ""),
+                              exitCode: 2)
     }
 
     /// max_connections_per_address needs a process that sees every connection open and

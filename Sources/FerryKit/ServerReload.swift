@@ -48,7 +48,7 @@ final class ServerReload {
             var next = try rebuild()
             let rules = Self.restartOnly + (running.chroot ? [Self.keptWhenChrooted] : [])
             let kept = rules.filter { $0.keep(running, &next) }.map(\.key)
-            let maxConnections = try FileServer.fitMaxConnections(next.maxConnections)
+            let maxConnections = try FileServer.fitDescriptors(&next)
             try FileServer.checkConnectionsPerAddress(next)
             let root: DocumentRoot
             do { root = try DocumentRoot(path: next.root) } catch { throw FileServerError("\(error)") }

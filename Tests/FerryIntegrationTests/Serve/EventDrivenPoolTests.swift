@@ -126,7 +126,8 @@ struct EventDrivenPoolTests {
     }
 
     /// The soft descriptor limit is raised to the hard one; a max_connections the hard
-    /// limit cannot hold is refused with what to raise, and the default is lowered.
+    /// limit cannot hold beside the open-file cache is refused with what to raise, and
+    /// the defaults are lowered: the cache's to a quarter of a small limit.
     @Test func descriptorLimitIsRaisedAndMaxConnectionsChecked() throws {
         let scratch = Fixture.scratch
         let raised = try FerryServer(["--workers", "1", scratch.root], launcher: ["prlimit", "--nofile=512:4096", "--"])
@@ -134,17 +135,32 @@ struct EventDrivenPoolTests {
         #expect(limits.split(separator: "\n").contains {
             $0.hasPrefix("Max open files") && $0.split(separator: " ").contains("4096") && !$0.contains("512")
         }, "\(limits)")
-        #expect(raised.ferry.errors.contains("max_connections lowered from 16384 to 4032"), "\(raised.ferry.errors)")
+        // 4096 less 64 reserved less the cache's 1,024 (a quarter of 4096: kept).
+        #expect(raised.ferry.errors.contains("max_connections lowered from 16384 to 3008"), "\(raised.ferry.errors)")
+        #expect(!raised.ferry.errors.contains("open_files"), "\(raised.ferry.errors)")
         #expect(try request(raised.port, "/small.txt").status == 200)
         raised.stop()
+
+        let small = try FerryServer(["--workers", "1", scratch.root], launcher: ["prlimit", "--nofile=1024", "--"])
+        #expect(small.ferry.errors.contains("[cache] open_files lowered from 1024 to 256 to fit the descriptor limit of 1024"),
+                "\(small.ferry.errors)")
+        #expect(small.ferry.errors.contains("max_connections lowered from 16384 to 704"), "\(small.ferry.errors)")
+        #expect(try request(small.port, "/small.txt").status == 200)
+        small.stop()
+        let uncached = try FerryServer(["--workers", "1", "--no-file-cache", scratch.root],
+                                       launcher: ["prlimit", "--nofile=1024", "--"])
+        #expect(uncached.ferry.errors.contains("max_connections lowered from 16384 to 960"), "\(uncached.ferry.errors)")
+        #expect(!uncached.ferry.errors.contains("open_files"), "\(uncached.ferry.errors)")
+        uncached.stop()
 
         let refused = try run("prlimit", ["--nofile=256", "--", ferryBinary, "serve", "--port", "0",
                                           "--max-connections", "1000", scratch.root], timeout: 20)
         #expect(refused.status == 2)
         let lines = refused.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(refused.stderr)")
-        #expect(refused.stderr.contains("max_connections 1000") && refused.stderr.contains("ulimit -n 1064")
-                && refused.stderr.contains("LimitNOFILE=1064"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("max_connections 1000") && refused.stderr.contains("ulimit -n 1128")
+                && refused.stderr.contains("LimitNOFILE=1128") && refused.stderr.contains("open_files keeps 64"),
+                "\(refused.stderr)")
     }
 
     /// SIGTERM with connections that sent nothing yet and kept-alive ones between

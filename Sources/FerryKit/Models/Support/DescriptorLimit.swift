@@ -25,13 +25,14 @@ public enum DescriptorLimit {
         return Int(clamping: limit.rlim_cur)
     }
 
-    /// The most connections `limit` descriptors hold.
-    public static func connections(fitting limit: Int) -> Int {
-        max(1, limit - reserve(of: limit))
+    /// The most connections `limit` descriptors hold beside `kept` descriptors a worker
+    /// keeps open for itself (its open-file cache).
+    public static func connections(fitting limit: Int, besides kept: Int = 0) -> Int {
+        max(1, limit - reserve(of: limit) - kept)
     }
 
-    /// The descriptor limit `connections` need.
-    public static func limit(holding connections: Int) -> Int {
-        connections + min(64, connections)
+    /// The descriptor limit `connections` need beside `kept` others.
+    public static func limit(holding connections: Int, besides kept: Int = 0) -> Int {
+        connections + min(64, connections) + kept
     }
 }
