@@ -9,11 +9,7 @@ import Glibc
 // leave in one write when the iteration ends; that write (to /dev/null here) is not
 // measured, only the building. Nothing here may allocate.
 let benchmarks = {
-    Benchmark.defaultConfiguration = .init(
-        metrics: [.throughput, .wallClock, .mallocCountTotal],
-        maxDuration: .seconds(1),
-        thresholds: AllocationThresholds.exact
-    )
+    Benchmark.defaultConfiguration = .countingAllocations(scalingFactor: .one)
 
     var handler: HTTPFileHandler?
     let requestLine = Array("GET /site.css HTTP/1.1".utf8)

@@ -7,12 +7,7 @@ import BenchmarkFixtures
 // second), the fields the file's cache entry prepared once, and the framing, into the
 // worker's reused output buffer. Nothing here may allocate.
 let benchmarks = {
-    Benchmark.defaultConfiguration = .init(
-        metrics: [.throughput, .wallClock, .mallocCountTotal],
-        scalingFactor: .kilo,
-        maxDuration: .seconds(1),
-        thresholds: AllocationThresholds.exact
-    )
+    Benchmark.defaultConfiguration = .countingAllocations()
 
     let dates = DateHeaderCache(server: "Ferry")
     let fields = cachedFileFields()
