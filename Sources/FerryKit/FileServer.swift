@@ -137,20 +137,19 @@ public struct FileServer {
         let share = max(16, limit / 4)
         let lowersOpenFiles = config.fileCache && chosen == ServerConfig().openFiles && chosen > share
         if lowersOpenFiles { config.openFiles = share }
-        let maxConnections = try fitMaxConnections(config.maxConnections, besides: config.fileCache ? config.openFiles : 0)
+        let maxConnections = try fitMaxConnections(config.maxConnections, within: limit,
+                                                   besides: config.fileCache ? config.openFiles : 0)
         if lowersOpenFiles {
             Console.error("ferry: [cache] open_files lowered from \(chosen) to \(share) to fit the descriptor limit of \(limit)")
         }
         return maxConnections
     }
 
-    /// Raises the descriptor limit toward the hard limit and checks that it holds
-    /// `requested` connections beside `kept` descriptors of a worker's own (its open-file
-    /// cache). The default is lowered to fit, with one line on standard error, so that a
-    /// machine with a small hard limit still starts; a value somebody chose is refused
-    /// instead.
-    private static func fitMaxConnections(_ requested: Int, besides kept: Int) throws -> Int {
-        let limit = DescriptorLimit.raiseToHardLimit()
+    /// Checks that the descriptor limit holds `requested` connections beside `kept`
+    /// descriptors of a worker's own (its open-file cache). The default is lowered to fit,
+    /// with one line on standard error, so that a machine with a small hard limit still
+    /// starts; a value somebody chose is refused instead.
+    private static func fitMaxConnections(_ requested: Int, within limit: Int, besides kept: Int) throws -> Int {
         let fitting = DescriptorLimit.connections(fitting: limit, besides: kept)
         guard requested > fitting else { return requested }
         let needed = DescriptorLimit.limit(holding: requested, besides: kept)
