@@ -58,6 +58,8 @@ final class PreforkPassEpollParent {
     private let pool: WorkerPool
     /// Accepted in this wakeup and not yet passed, per worker slot.
     private var pending: [[PassedConnection]] = []
+    /// Where each message to a worker is built.
+    private var channelScratch = ChannelScratch()
     /// Accepted while no worker was alive (every one died at once, and SIGCHLD has
     /// not replaced them yet): passed as soon as one is, not refused.
     private var awaitingWorker: [PassedConnection] = []
@@ -85,7 +87,7 @@ final class PreforkPassEpollParent {
 
     /// Connections accepted per wakeup before the parent reads its workers' reports
     /// again: one full message for each worker.
-    private var burstLimit: Int { DescriptorChannel.maxConnectionsPerMessage * max(1, pool.serving.count) }
+    private var burstLimit: Int { DescriptorChannel.maxConnectionsPerMessage * max(1, pool.servingCount) }
 
     init(listeners: [Listener], makeHandler: @escaping HandlerFactory, options: ModelOptions) throws {
         self.listeners = listeners
@@ -164,11 +166,12 @@ final class PreforkPassEpollParent {
         backlogWaiting.insert(index)
         guard !backOff.isPaused else { return }
         var accepted = 0
+        let limit = burstLimit
         var live = liveConnections
         reportsReadInBurst = false
         // No live worker: the connections stay in the kernel's backlog until SIGCHLD
         // replaces one (a 503 would turn a moment's gap into failed requests).
-        accepting: while accepted < burstLimit && hasLiveWorker {
+        accepting: while accepted < limit && hasLiveWorker {
             switch listeners[index].acceptConnection() {
             case .connection(let fd, let peer):
                 accepted += 1
@@ -265,11 +268,11 @@ final class PreforkPassEpollParent {
     /// copies. A channel that fails belongs to a worker that just died: it takes no
     /// more until SIGCHLD replaces it, and the batch goes to the others.
     private func pass(to worker: WorkerPool.Worker) {
-        let batch = pending[worker.slot]
-        pending[worker.slot] = []
         do {
-            try worker.channel.send(connections: batch[...])
+            try worker.channel.send(connections: pending[worker.slot][...], scratch: &channelScratch)
         } catch {
+            let batch = pending[worker.slot]
+            pending[worker.slot] = []
             options.log("ferry: cannot pass \(batch.count) connection(s) to worker \(worker.slot): \(error)")
             worker.alive = false
             // The batch is no longer the dead worker's: another takes it, or it waits
@@ -277,7 +280,8 @@ final class PreforkPassEpollParent {
             worker.live = max(0, worker.live - batch.count)
             pool.perAddress.remove(batch.map { AddressKey($0.peer) }, heldBy: worker.slot)
             for connection in batch {
-                if let other = leastBusyWorker(), (try? other.channel.send(connections: [connection][...])) != nil {
+                if let other = leastBusyWorker(),
+                   (try? other.channel.send(connections: [connection][...], scratch: &channelScratch)) != nil {
                     hold(connection, by: other)
                     close(connection.fd)
                 } else {
@@ -286,7 +290,9 @@ final class PreforkPassEpollParent {
             }
             return
         }
-        for connection in batch { close(connection.fd) }
+        for connection in pending[worker.slot] { close(connection.fd) }
+        // Kept for the next burst: passing a connection allocates nothing.
+        pending[worker.slot].removeAll(keepingCapacity: true)
     }
 
     /// Above `maxConnections` or the limit per address: the overload answer, written

@@ -50,14 +50,12 @@ public struct DescriptorChannel {
     public static let maxConnectionsPerMessage = Int(FERRY_MAX_PASSED_FDS)
 
     /// Passes up to `maxConnectionsPerMessage` connections, each with its peer, in one
-    /// sendmsg(2). The sender still owns its copies.
-    public func send(connections: ArraySlice<PassedConnection>) throws {
+    /// sendmsg(2), built in `scratch`. The sender still owns its copies.
+    public func send(connections: ArraySlice<PassedConnection>, scratch: inout ChannelScratch) throws {
         precondition(connections.count <= Self.maxConnectionsPerMessage)
-        let descriptors = connections.map(\.fd)
-        var payload = ParentMessageKind.connections.bytes
-        connections.map { PassedPeer($0.peer) }.withUnsafeBytes { payload.append(contentsOf: $0) }
-        let sent = payload.withUnsafeBytes { raw in
-            ferry_send_fds(fd, descriptors, Int32(descriptors.count), raw.baseAddress, raw.count)
+        let length = scratch.writeConnections(connections)
+        let sent = scratch.payload.withUnsafeBytes { raw in
+            ferry_send_fds(fd, scratch.descriptors, Int32(connections.count), raw.baseAddress, length)
         }
         if sent < 0 { throw SystemError("sendmsg(SCM_RIGHTS)") }
     }
@@ -81,43 +79,39 @@ public struct DescriptorChannel {
     }
 
     /// Receives one message from the parent (a worker's channel is non-blocking: EAGAIN
-    /// is thrown when none waits). nil at end of stream. For connections, `lost` holds
-    /// the peers of those the message announced but whose descriptors did not arrive
-    /// (a receiver out of descriptors): the kernel has closed them.
-    public func receiveParentMessage() throws -> ParentMessage? {
-        let capacity = Self.maxConnectionsPerMessage
-        let headerSize = MemoryLayout<UInt32>.size
-        var descriptors = [Int32](repeating: -1, count: capacity)
-        var payload = [UInt8](repeating: 0, count: headerSize + capacity * MemoryLayout<PassedPeer>.stride)
+    /// is thrown when none waits) into `scratch`. nil at end of stream. For
+    /// connections, `scratch.connections` holds them, and `lost` the peers of those the
+    /// message announced but whose descriptors did not arrive (a receiver out of
+    /// descriptors): the kernel has closed them.
+    public func receiveParentMessage(into scratch: inout ChannelScratch) throws -> ParentMessage? {
+        scratch.connections.removeAll(keepingCapacity: true)
         var count: Int32 = 0
         var truncated: Int32 = 0
-        let received = payload.withUnsafeMutableBytes { raw in
-            ferry_recv_fds(fd, &descriptors, Int32(capacity), &count, &truncated, raw.baseAddress, raw.count)
+        let received = scratch.payload.withUnsafeMutableBytes { raw in
+            ferry_recv_fds(fd, &scratch.descriptors, Int32(scratch.descriptors.count), &count, &truncated,
+                           raw.baseAddress, raw.count)
         }
         if received < 0 { throw SystemError("recvmsg") }
         if received == 0 { return nil }
-        let kind = received >= headerSize ? payload.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } : 0
-        switch ParentMessageKind(rawValue: kind) {
+        let descriptors = scratch.descriptors[0..<Int(count)]
+        switch scratch.kind(ofReceived: received) {
         case .retire:
-            for extra in descriptors[0..<Int(count)] { close(extra) }
+            for extra in descriptors { close(extra) }
             return .retire
         case .accessLog where count >= 1:
-            for extra in descriptors[1..<Int(count)] { close(extra) }
+            for extra in descriptors.dropFirst() { close(extra) }
             return .accessLog(descriptors[0])
         case .connections:
-            let announced = (received - headerSize) / MemoryLayout<PassedPeer>.stride
+            let announced = scratch.peerCount(ofReceived: received)
             let taken = min(Int(count), announced)
             // Descriptors beyond the announced peers would be a sender's mistake: close them.
-            for extra in descriptors[taken..<Int(count)] { close(extra) }
-            func peer(_ index: Int) -> SocketAddress {
-                payload.withUnsafeBytes {
-                    $0.loadUnaligned(fromByteOffset: headerSize + index * MemoryLayout<PassedPeer>.stride, as: PassedPeer.self)
-                }.address
+            for extra in descriptors[taken...] { close(extra) }
+            for index in 0..<taken {
+                scratch.connections.append(PassedConnection(fd: descriptors[index], peer: scratch.peer(index)))
             }
-            let connections = (0..<taken).map { PassedConnection(fd: descriptors[$0], peer: peer($0)) }
-            return .connections(connections, lost: (taken..<announced).map(peer))
+            return .connections(lost: (taken..<announced).map(scratch.peer))
         default:
-            for extra in descriptors[0..<Int(count)] { close(extra) }
+            for extra in descriptors { close(extra) }
             throw SystemError("recvmsg: unknown message", code: EPROTO)
         }
     }
@@ -125,9 +119,10 @@ public struct DescriptorChannel {
 
 /// What the parent of prefork-pass-epoll sends a worker.
 public enum ParentMessage {
-    /// Connections to serve (`lost`: the peers of those announced whose descriptors did
-    /// not arrive; the worker reports them closed).
-    case connections([PassedConnection], lost: [SocketAddress])
+    /// Connections to serve, in the scratch they were received into (`lost`: the peers
+    /// of those announced whose descriptors did not arrive; the worker reports them
+    /// closed).
+    case connections(lost: [SocketAddress])
     /// The access log reopened by the parent (SIGUSR1): the worker moves it onto its
     /// own log descriptor, so it needs no permission to open the path itself.
     case accessLog(Int32)
@@ -142,6 +137,9 @@ enum ParentMessageKind: UInt32 {
     case retire = 3
 
     var bytes: [UInt8] { withUnsafeBytes(of: rawValue) { Array($0) } }
+
+    /// The size of the kind at the start of each message.
+    static let size = MemoryLayout<UInt32>.size
 }
 
 /// A connection on its way from the parent to a worker.

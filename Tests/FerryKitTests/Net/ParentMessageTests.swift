@@ -33,17 +33,20 @@ import Testing
         let first = pipeEnds(), second = pipeEnds(), log = pipeEnds()
         defer { [first, second, log].forEach { close($0.read); close($0.write) } }
 
+        var sending = ChannelScratch(), receiving = ChannelScratch()
         try parent.send(connections: [PassedConnection(fd: first.write, peer: loopbackPeer(port: 4001)),
-                                      PassedConnection(fd: second.write, peer: loopbackPeer(port: 4002))][...])
+                                      PassedConnection(fd: second.write, peer: loopbackPeer(port: 4002))][...],
+                        scratch: &sending)
         try parent.send(accessLog: log.write)
         try parent.sendRetire()
         shutdown(parent.fd, Int32(SHUT_WR))
 
-        guard case .connections(let connections, let lost) = try worker.receiveParentMessage() else {
+        guard case .connections(let lost) = try worker.receiveParentMessage(into: &receiving) else {
             Issue.record("expected connections")
             return
         }
         #expect(lost.isEmpty)
+        let connections = receiving.connections
         #expect(connections.map(\.peer.port) == [4001, 4002])
         #expect(connections.allSatisfy { $0.peer.host == "127.0.0.1" })
         for (connection, ends) in zip(connections, [first, second]) {
@@ -52,25 +55,26 @@ import Testing
             #expect(read(ends.read, &byte, 1) == 1 && byte == UInt8(ascii: "x"))
             close(connection.fd)
         }
-        guard case .accessLog(let descriptor) = try worker.receiveParentMessage() else {
+        guard case .accessLog(let descriptor) = try worker.receiveParentMessage(into: &receiving) else {
             Issue.record("expected the access log")
             return
         }
         #expect(fcntl(descriptor, F_GETFD) & FD_CLOEXEC != 0)
         #expect(write(descriptor, "y", 1) == 1)
         close(descriptor)
-        guard case .retire = try worker.receiveParentMessage() else {
+        guard case .retire = try worker.receiveParentMessage(into: &receiving) else {
             Issue.record("expected retire")
             return
         }
-        #expect(try worker.receiveParentMessage() == nil)
+        #expect(try worker.receiveParentMessage(into: &receiving) == nil)
     }
 
     @Test func anUnknownKindIsAProtocolError() throws {
         let (parent, worker) = try DescriptorChannel.pair()
         defer { close(parent.fd); close(worker.fd) }
         try parent.send(record: UInt32(99))
-        #expect(throws: SystemError("recvmsg: unknown message", code: EPROTO)) { try worker.receiveParentMessage() }
+        var receiving = ChannelScratch()
+        #expect(throws: SystemError("recvmsg: unknown message", code: EPROTO)) { try worker.receiveParentMessage(into: &receiving) }
     }
 }
 

@@ -115,6 +115,9 @@ final class EventLoop<Backend: ReadinessBackend> {
     private var completed: [Int32] = []
 
     private var channel: DescriptorChannel?
+    /// Where the channel's messages are received (not lazy: a lazy property is copied
+    /// out and back for every inout use, which would copy its buffers each time).
+    private var channelScratch = ChannelScratch()
     /// The process that passes connections down the channel: another parent at the
     /// end of the drain means it died rather than began a shutdown (checked then, not
     /// at end of stream: a dying process closes its descriptors before its children
@@ -288,7 +291,7 @@ final class EventLoop<Backend: ReadinessBackend> {
         guard let channel, !drain.isDraining else { return }
         let received: ParentMessage?
         do {
-            received = try channel.receiveParentMessage()
+            received = try channel.receiveParentMessage(into: &channelScratch)
         } catch {
             if (error as? SystemError)?.code != EAGAIN { beginDrain(because: "the channel failed: \(error)") }
             return
@@ -298,12 +301,12 @@ final class EventLoop<Backend: ReadinessBackend> {
             return
         }
         switch received {
-        case .connections(let connections, let lost):
+        case .connections(let lost):
             if !lost.isEmpty {
                 options.log("ferry: \(Backend.name): \(lost.count) passed connection(s) lost: out of descriptors")
                 for peer in lost { unreported.addUnserved(from: peer) }
             }
-            for connection in connections { start(connection.fd, peer: connection.peer) }
+            for connection in channelScratch.connections { start(connection.fd, peer: connection.peer) }
         case .accessLog(let descriptor):
             if let log = options.accessLog { log.adopt(descriptor) } else { close(descriptor) }
         case .retire:

@@ -72,6 +72,9 @@ final class WorkerPool {
     /// Workers that take new connections: alive and not retiring.
     var serving: [Worker] { current.filter(\.alive) }
 
+    /// How many workers are `serving`, counted without building the list.
+    var servingCount: Int { current.reduce(0) { $0 + ($1.alive ? 1 : 0) } }
+
     /// Workers retired by a reload that are still finishing.
     var retiringCount: Int { workers.reduce(0) { $0 + ($1.alive && $1.retiring ? 1 : 0) } }
 
