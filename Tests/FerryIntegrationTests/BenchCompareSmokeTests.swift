@@ -22,6 +22,7 @@ import Testing
         #expect(result.text.contains("| python |"))
         #expect(result.text.contains("## targets (issue 8"))
         #expect(result.text.contains("## cost — system calls and heap allocations per kept"))
+        #expect(result.text.contains("## cost of a new connection"))
         #expect(result.text.contains("## targets (the cost of a request"))
 
         let json = try Data(contentsOf: URL(fileURLWithPath: out + "/compare.json"))
@@ -73,22 +74,33 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: out + "/compare.md"))
     }
 
-    /// The cost workload ran for ferry: system calls per kept request, by name, over kept
-    /// connections; heap allocations too, unless perf could not count them here (said why).
+    /// The cost workloads ran for ferry: system calls per request, by name, over kept
+    /// connections and over a connection per request; heap allocations too, unless perf
+    /// could not count them here (said why).
     private func checkCost(_ record: [String: Any], _ summary: [String: Any]) throws {
         let run = (record["meta"] as? [String: Any])?["cost"] as? [String: Any]
         #expect(run?["skipped"] is NSNull, "cost workload not run: \(run?["skipped"] ?? "no record")")
         let ferry = try #require(summary["ferry"] as? [String: Any])
-        let cost = try #require(ferry["cost"] as? [String: Any], "ferry: no cost")
-        let calls = (cost["syscalls_per_request"] as? NSNumber)?.doubleValue ?? 0
-        #expect(calls > 0, "ferry: \(calls) system calls per request")
-        #expect((cost["per_request"] as? [String: Any])?.isEmpty == false, "ferry: no calls by name")
-        #expect(cost["epoll_wait_per_request"] is NSNumber, "ferry: no epoll_wait count")
-        #expect(cost["kept"] as? Int == cost["requests"] as? Int, "ferry: not every request kept \(cost)")
-        if let skipped = cost["mallocs_skipped"] as? String {
-            print("BenchCompareSmokeTests: ferry's heap allocations per request not checked: \(skipped)")
-        } else {
-            #expect(cost["mallocs_per_request"] is NSNumber, "ferry: no heap allocations per request")
+        for key in ["cost", "cost_new"] {
+            let cost = try #require(ferry[key] as? [String: Any], "ferry: no \(key)")
+            let calls = (cost["syscalls_per_request"] as? NSNumber)?.doubleValue ?? 0
+            #expect(calls > 0, "ferry \(key): \(calls) system calls per request")
+            let byName = cost["per_request"] as? [String: Any] ?? [:]
+            #expect(!byName.isEmpty, "ferry \(key): no calls by name")
+            #expect(cost["epoll_wait_per_request"] is NSNumber, "ferry \(key): no epoll_wait count")
+            if let skipped = cost["mallocs_skipped"] as? String {
+                print("BenchCompareSmokeTests: ferry's heap allocations per request not checked: \(skipped)")
+            } else {
+                #expect(cost["mallocs_per_request"] is NSNumber, "ferry \(key): no heap allocations per request")
+            }
+            if key == "cost" {
+                #expect(cost["kept"] as? Int == cost["requests"] as? Int, "ferry: not every request kept \(cost)")
+            } else {
+                // A connection per request, the parent counted: it accepts every one.
+                #expect(cost["kept"] as? Int == 0, "ferry: requests kept in cost_new \(cost)")
+                let accepts = (byName["accept4"] as? NSNumber)?.doubleValue ?? 0
+                #expect(accepts >= 1, "ferry cost_new: \(accepts) accept4 per connection (the parent not counted?)")
+            }
         }
     }
 

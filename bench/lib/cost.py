@@ -1,8 +1,10 @@
 """The cost of a kept request, counted rather than timed (DESIGN.md, "The cost of a
 request"): over a fixed number of kept 1 KiB requests sent by ab, the system calls of a
 server's serving processes (strace -c attached to every thread of them) and, where perf
-can put a uprobe on libc's malloc, their heap allocations. strace stops the server at
-every system call, so these runs give counts only: nothing is timed from them."""
+can put a uprobe on libc's malloc, their heap allocations. The same counts for a new
+connection per request take every process of the server, so that what a parent does to
+accept and pass a connection is counted too. strace stops the server at every system
+call, so these runs give counts only: nothing is timed from them."""
 
 import os
 import re
@@ -36,24 +38,27 @@ class RequestCost:
         self.mallocs_skipped = None if perf else "perf is not installed (apt-get install linux-perf)"
         self._probe_ready = False
 
-    def measure(self, server, requests, warmup, count_mallocs):
-        """One sample of a running SERVER: WARMUP requests, then REQUESTS kept requests with
+    def measure(self, server, requests, warmup, count_mallocs, kept=True):
+        """One sample of a running SERVER: WARMUP requests, then REQUESTS requests with
         strace attached; with COUNT_MALLOCS, REQUESTS more with perf counting malloc calls
-        (a separate run, so strace's stops change nothing there)."""
+        (a separate run, so strace's stops change nothing there). KEPT: the requests share
+        32 kept connections and the serving processes are counted; else each request has a
+        connection of its own and every process of the server is counted."""
         url = server.url(SMALL_PAGE)
-        warm = self._ab(url, warmup)
+        warm = self._ab(url, warmup, kept)
         if "error" in warm:
             return {"error": "warm-up: " + warm["error"]}
-        pids = server.serving_processes()  # after the warm-up: every worker it needed exists
+        # After the warm-up: every worker it needed exists.
+        pids = server.serving_processes() if kept else server.all_processes()
         if not pids:
             return {"error": "no serving process found"}
-        sample = self._count_syscalls(server.name, pids, url, requests)
+        sample = self._count_syscalls(server.name, pids, url, requests, kept)
         sample.update(server=server.description, command=server.command)
         if count_mallocs and "error" not in sample:
-            sample.update(self._count_mallocs(server.name, pids, url, requests))
+            sample.update(self._count_mallocs(server.name, pids, url, requests, kept))
         return sample
 
-    def _count_syscalls(self, name, pids, url, requests):
+    def _count_syscalls(self, name, pids, url, requests, kept):
         tasks = [task for pid in pids for task in procs.threads(pid)]
         output = os.path.join(self.scratch, f"strace-{name}.txt")
         command = [self.strace, "-c", "-f", "-o", output]
@@ -66,7 +71,7 @@ class RequestCost:
             attached = _wait_for(lambda: tracer.poll() is not None
                                  or all(_tracer_of(task) == tracer.pid for task in tasks))
             if attached and tracer.poll() is None:
-                run = self._ab(url, requests)
+                run = self._ab(url, requests, kept)
                 time.sleep(SETTLE)
         finally:
             errors = _interrupt(tracer)
@@ -94,7 +99,7 @@ class RequestCost:
             "failed_calls": {call: failed for call, (_, failed) in ranked if failed},
         }
 
-    def _count_mallocs(self, name, pids, url, requests):
+    def _count_mallocs(self, name, pids, url, requests, kept):
         """{"mallocs_per_request": n}, {"mallocs_skipped": why}, or {"error": ...}."""
         if not self._malloc_probe(pids[0]):
             return {"mallocs_skipped": self.mallocs_skipped}
@@ -107,7 +112,7 @@ class RequestCost:
         try:
             counting = _wait_for(lambda: counter.poll() is not None or _has_perf_event(counter.pid))
             if counting and counter.poll() is None:
-                run = self._ab(url, requests)
+                run = self._ab(url, requests, kept)
         finally:
             errors = _interrupt(counter)
         if run is None:
@@ -146,11 +151,12 @@ class RequestCost:
         self._probe_ready = True
         return True
 
-    def _ab(self, url, requests):
-        """REQUESTS kept requests for URL over CONCURRENCY connections; the counts ab
-        reports, or {"error": ...} unless every request got a 2xx answer."""
-        command = [self.ab, "-k", "-q", "-s", "10", "-n", str(requests),
-                   "-c", str(min(CONCURRENCY, requests)), url]
+    def _ab(self, url, requests, kept):
+        """REQUESTS requests for URL, CONCURRENCY at a time, over kept connections or
+        (not KEPT) a new connection each; the counts ab reports, or {"error": ...} unless
+        every request got a 2xx answer."""
+        command = [self.ab] + (["-k"] if kept else []) + [
+            "-q", "-s", "10", "-n", str(requests), "-c", str(min(CONCURRENCY, requests)), url]
         try:
             # Generous: under strace a server still answers far more than 200 requests a second.
             result = subprocess.run(command, capture_output=True, text=True,

@@ -106,6 +106,7 @@ class Summary:
                 "idle": _idle_summary(self.once(n, "idle")),
                 "slow": _slow_summary(self.once(n, "slow")),
                 "cost": _cost_summary(self.once(n, "cost")),
+                "cost_new": _cost_summary(self.once(n, "cost_new")),
                 "integrity": (self.results.get(n, {}).get("integrity") or {}).get("ok"),
             }
             out[n] = entry
@@ -284,6 +285,7 @@ def markdown(summary, meta, plan, targets, problems):
     out += _idle_section(summary, plan)
     out += _slow_section(summary, plan)
     out += _cost_section(summary, plan, meta["cost"], targets.get(COST_TARGETS, []))
+    out += _new_connection_cost_section(summary, plan, meta["cost"])
 
     out += [f"## integrity — sha256 of the {plan['big_label']} body", ""]
     rows = []
@@ -393,26 +395,9 @@ def _cost_section(summary, plan, run, budget):
            f"({n:,} requests)", ""]
     if run["skipped"]:
         return out + [f"Not run: the cost workload {run['skipped']}.", ""]
-    rows = []
-    _, best = summary.lowest_peer_once("cost", "syscalls_per_request")
-    for server in summary.servers:
-        sample = summary.results.get(server.name, {}).get("cost")
-        if sample is None:
-            continue
-        if "error" in sample:
-            rows.append([server.name, "ERROR " + sample["error"]] + [""] * 6)
-            continue
-        mallocs = sample.get("mallocs_per_request")
-        rows.append([server.name, sample["server"], f"{sample['kept']:,} of {sample['requests']:,}",
-                     num(sample["syscalls_per_request"], 2), _ratio(sample["syscalls_per_request"], best),
-                     ", ".join(f"{call} {count:.2f}" for call, count in top_calls(sample)),
-                     num(sample["epoll_wait_per_request"], 2),
-                     num(mallocs, 2) if mallocs is not None else
-                     "—" if server.peer else "not counted"])
-    out += _table(["server", "what ran", "kept", "system calls/req", "× fewest of a peer",
-                   "calls/req (≥ 0.05, without epoll_wait)", "epoll_wait/req",
-                   "heap allocations/req"], rows)
-    out += [""]
+    out += _cost_table(summary, "cost", ["kept", "system calls/req", "× fewest of a peer",
+                                         "calls/req (≥ 0.05, without epoll_wait)", "epoll_wait/req",
+                                         "heap allocations/req"])
     if budget:
         verdicts = "; ".join(check["measured"] + ("" if check["met"] is None else f" ({_met(check['met'])})")
                              for check in budget)
@@ -432,11 +417,57 @@ def _cost_section(summary, plan, run, budget):
             "pace of requests. Heap allocations (ferry's only): calls of libc's malloc, "
             f"counted by `perf stat` on a uprobe (`{MALLOC_EVENT}`) over another {n:,} "
             "requests without strace. strace stops the server at every call: no time is taken "
-            f"from these runs. They took {run['seconds']:.0f} s in all.", ""]
-    skipped = [s.name for s in summary.servers if summary.results.get(s.name, {}).get("cost") is None]
-    if skipped:
-        out += [f"Not counted: {', '.join(skipped)} (see bench/README.md).", ""]
+            f"from these runs. They took {run['seconds']:.0f} s in all, with the new connections "
+            "below.", ""]
+    out += _not_counted(summary, "cost")
     return out
+
+
+def _new_connection_cost_section(summary, plan, run):
+    """The same counts with a new connection per request, over every process of each
+    server: what accepting a connection (and, for ferry and nginx, the parent or master)
+    costs."""
+    n = plan["cost_requests"]
+    out = [f"## cost of a new connection — system calls and heap allocations per 1 KiB request "
+           f"on a connection of its own, every process, one worker ({n:,} requests)", ""]
+    if run["skipped"]:
+        return out + [f"Not run: the cost workload {run['skipped']}.", ""]
+    out += _cost_table(summary, "cost_new", ["kept", "system calls/conn", "× fewest of a peer",
+                                             "calls/conn (≥ 0.05, without epoll_wait)",
+                                             "epoll_wait/conn", "heap allocations/conn"])
+    out += ["The same servers and counts as above, but `ab` without `-k` (32 at a time, each "
+            "request on a new connection), with `strace` and `perf` attached to every process "
+            "of the server: ferry's parent, which accepts each connection and passes it to the "
+            "worker, and nginx's master count as well as the process that answers.", ""]
+    out += _not_counted(summary, "cost_new")
+    return out
+
+
+def _cost_table(summary, key, columns):
+    """The rows of one cost workload (KEY), each server's counts against the fewest
+    system calls of a peer."""
+    rows = []
+    _, best = summary.lowest_peer_once(key, "syscalls_per_request")
+    for server in summary.servers:
+        sample = summary.results.get(server.name, {}).get(key)
+        if sample is None:
+            continue
+        if "error" in sample:
+            rows.append([server.name, "ERROR " + sample["error"]] + [""] * 6)
+            continue
+        mallocs = sample.get("mallocs_per_request")
+        rows.append([server.name, sample["server"], f"{sample['kept']:,} of {sample['requests']:,}",
+                     num(sample["syscalls_per_request"], 2), _ratio(sample["syscalls_per_request"], best),
+                     ", ".join(f"{call} {count:.2f}" for call, count in top_calls(sample)),
+                     num(sample["epoll_wait_per_request"], 2),
+                     num(mallocs, 2) if mallocs is not None else
+                     "—" if server.peer else "not counted"])
+    return _table(["server", "what ran"] + columns, rows) + [""]
+
+
+def _not_counted(summary, key):
+    skipped = [s.name for s in summary.servers if summary.results.get(s.name, {}).get(key) is None]
+    return [f"Not counted: {', '.join(skipped)} (see bench/README.md).", ""] if skipped else []
 
 
 def _met(met):

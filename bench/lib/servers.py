@@ -86,6 +86,10 @@ class Server:
             return procs.children(self.process.pid)
         return [self.process.pid]
 
+    def all_processes(self):
+        """The leader and its children: everything a new connection can cost."""
+        return [self.process.pid] + procs.children(self.process.pid)
+
     def stop(self):
         if self.process is not None:
             procs.stop_session(self.process)
