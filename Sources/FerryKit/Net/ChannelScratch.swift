@@ -3,7 +3,7 @@
 /// peers) and reused by every message one end sends or takes, so that passing a
 /// connection allocates nothing and zeroes no buffer. One per parent, one per worker.
 public struct ChannelScratch {
-    /// The descriptors of the message, the first `count` of them meaningful.
+    /// The descriptors of the message: as many from the start as it carries.
     var descriptors: [Int32]
     /// The message's bytes: its kind, then one `PassedPeer` per connection.
     var payload: [UInt8]
