@@ -17,8 +17,11 @@ import Testing
     func smokeRunPrintsTheTable() throws {
         var arguments = ["--smoke", "--faults", "--ferry", ferryBinary]
         // A floor of 14 ms under p99 alone: noise on a busy machine cannot fail the goal,
-        // one blocked 30 ms read still does (2 x 14 < 30).
-        if Self.requireGoal { arguments += ["--require-goal", "--noise-floor-ms", "14"] }
+        // one blocked 30 ms read still does (2 x 14 < 30). Over some 60 requests the p99
+        // is the slowest, which the rest of the suite alone made 118 ms once: the goal is
+        // judged again without it, while a worker that blocks on reads delays many
+        // (bench/README.md, the goal).
+        if Self.requireGoal { arguments += ["--require-goal", "--noise-floor-ms", "14", "--outliers", "1"] }
         let result = try run(packageRoot + "/bench/slow-storage", arguments, timeout: 300)
         let report = result.text
         // Only root can install fuse3 and the binding; the script then names the commands.

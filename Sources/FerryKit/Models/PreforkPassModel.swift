@@ -152,7 +152,7 @@ final class PreforkPassParent {
                 return
             }
         }
-        if growthDeadline == 0 && pool.serving.count < options.maxWorkers {
+        if growthDeadline == 0 && pool.servingCount < options.maxWorkers {
             growthDeadline = monotonicNanoseconds() + Self.growthDelay.nanoseconds
         }
     }
@@ -189,7 +189,7 @@ final class PreforkPassParent {
     private func growPool() {
         growthDeadline = 0
         guard !drain.isDraining, !backlogWaiting.isEmpty, idleWorker() == nil,
-              pool.serving.count < options.maxWorkers else { return }
+              pool.servingCount < options.maxWorkers else { return }
         do {
             try pool.add()
         } catch {
