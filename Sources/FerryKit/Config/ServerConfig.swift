@@ -74,7 +74,8 @@ public struct ServerConfig: Equatable {
     public var minimalHTTP10: Bool = false
     /// [body] mode.
     public var bodyMode: BodyMode = .sendfile
-    /// [body] cork: TCP_CORK around head and body.
+    /// [body] cork: the head sent with MSG_MORE when a file body follows, so both
+    /// leave in the same segments (TCP_CORK's promise without its setsockopt calls).
     public var cork: Bool = true
     /// [body] sendfile_chunk: bytes per sendfile(2) call.
     public var sendfileChunkBytes: Int = 262_144
