@@ -28,6 +28,11 @@ public struct FileServer {
             throw FileServerError("unknown model '\(config.model)' (known: \(ModelCatalog.names.joined(separator: ", ")))")
         }
         var config = self.config
+        // The open-file cache is a handler's: one per thread (per connection, for
+        // --model thread) would multiply its descriptors past the budget counted
+        // below, and its inotify instances past the user's limit. These lab models
+        // open each file per request.
+        if type(of: model).handlerPerThread { config.fileCache = false }
         let maxConnections = try Self.fitDescriptors(&config)
         try Self.checkConnectionsPerAddress(config)
         let root: DocumentRoot

@@ -37,7 +37,10 @@ final class FileCatalog {
         let relative = Array(key[..<relativeCount])
         // The file a directory path serves is its index.html.
         let filePath = directory ? (relative.isEmpty ? [] : relative + [ASCII.slash]) + Self.indexName : relative
-        let watched = cache?.prepare(filePath: filePath, names: maker.watchedNames(of: filePath)) ?? false
+        // Without openat2 the root opens through realpath, following symlinks a watch on
+        // the link would not cover: such a root is served, but not cached.
+        let watched = root.usesOpenat2
+            && (cache?.prepare(filePath: filePath, names: maker.watchedNames(of: filePath)) ?? false)
         var followSymlinks = !watched
         var opened = root.open(filePath, followSymlinks: followSymlinks)
         if watched, case .failure(.forbidden) = opened {

@@ -51,6 +51,12 @@ final class OpenFileCache {
         init(_ config: ServerConfig) {
             self.init(openFiles: config.openFiles, inactiveSeconds: config.fileCacheInactive)
         }
+
+        /// `inactiveSeconds` on the cache's clock of whole seconds, where a use is
+        /// dated to the second it fell in: rounded up, plus that second, so an entry is
+        /// kept at least as long as asked (0.5 would otherwise become 0 and drop every
+        /// entry at the next sweep) and at most a second more.
+        var inactiveTicks: UInt64 { UInt64(inactiveSeconds.rounded(.up)) + 1 }
     }
 
     let limits: Limits
@@ -171,7 +177,7 @@ final class OpenFileCache {
             slot = slots.count
             slots.append(entry)
         }
-        if slotOf.isEmpty { nextSweep = now + UInt64(limits.inactiveSeconds) }
+        if slotOf.isEmpty { nextSweep = now + limits.inactiveTicks }
         slotOf[PathKey(bytes: entry.key)] = slot
         openDescriptors += entry.descriptorCount
     }
@@ -251,7 +257,7 @@ final class OpenFileCache {
     /// iteration, and it does something only once the earliest of them may be due.
     func sweepInactive() {
         guard now >= nextSweep, !slotOf.isEmpty else { return }
-        let inactive = UInt64(limits.inactiveSeconds)
+        let inactive = limits.inactiveTicks
         // The earliest time a kept entry can become inactive: nothing to do before it.
         nextSweep = now + inactive
         for (slot, entry) in slots.enumerated() {

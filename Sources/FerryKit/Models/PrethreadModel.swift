@@ -23,6 +23,7 @@ import Glibc
 public struct PrethreadModel: ServerModel {
     public static let name = "prethread"
     public static let startsPool = true
+    public static let handlerPerThread = true
 
     public enum Handoff: Equatable {
         case lockedAccept

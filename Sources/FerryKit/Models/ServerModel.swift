@@ -109,6 +109,10 @@ public protocol ServerModel {
     /// that sees every connection open and close (prefork-pass-epoll's parent).
     static var limitsConnectionsPerAddress: Bool { get }
 
+    /// Whether several threads of one process each make a handler (a thread per
+    /// client or per pool slot), so per-handler state is multiplied by them.
+    static var handlerPerThread: Bool { get }
+
     /// Serves connections from `listeners` until SIGINT or SIGTERM, then lets the
     /// connections in flight finish (bounded by `drainTimeout`) and returns what each
     /// worker did.
@@ -119,4 +123,5 @@ public extension ServerModel {
     static var startsPool: Bool { false }
     static var forksWorkers: Bool { false }
     static var limitsConnectionsPerAddress: Bool { false }
+    static var handlerPerThread: Bool { false }
 }

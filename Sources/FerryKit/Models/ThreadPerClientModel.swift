@@ -15,6 +15,7 @@ import Glibc
 /// "threads".
 public struct ThreadPerClientModel: ServerModel {
     public static let name = "thread"
+    public static let handlerPerThread = true
 
     public init() {}
 

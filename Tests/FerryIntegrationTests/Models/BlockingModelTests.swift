@@ -100,6 +100,23 @@ import Testing
         #expect(result.stdout.contains("total: \(bases.count) connections, \(bases.count) requests"), "\(result.stdout)")
     }
 
+    /// The models that make a handler per thread serve without the open-file cache:
+    /// one per connection (or pool thread) would hold an inotify instance and cached
+    /// descriptors each, past the budget counted once at start.
+    @Test(arguments: ["thread", "prethread"])
+    func threadModelsKeepNoCachePerThread(_ model: String) throws {
+        let server = try FerryServer(["--model", model, "--workers", "4", "--access-log", "off"])
+        let connections = try (0..<4).map { _ in try KeptConnection(port: server.port) }
+        for connection in connections { #expect(try connection.get("/index.html").status == 200) }
+        // Every connection is open and has been answered, each on a thread of its own.
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.pid)/fd")) ?? []
+        let inotify = descriptors.filter {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(server.pid)/fd/\($0)")) == "anon_inode:inotify"
+        }
+        #expect(!descriptors.isEmpty, "no /proc/\(server.pid)/fd")
+        #expect(inotify.isEmpty, "\(inotify.count) inotify instances with \(connections.count) connections")
+    }
+
     /// The counts of the "child N : X times" lines (or "thread N", "server", ...).
     static func distribution(_ output: String) -> [Int] {
         output.split(separator: "\n").compactMap { line in

@@ -11,11 +11,12 @@ import Testing
         let cache: OpenFileCache
         let catalog: FileCatalog
 
-        init(openFiles: Int, precompressed: Bool = false) throws {
+        init(openFiles: Int, precompressed: Bool = false, inactiveSeconds: Double = 60) throws {
             tree = try TemporaryTree()
             for name in ["a", "b", "c", "d"] { try tree.write("\(name).txt", "\(name)\n") }
             let root = try DocumentRoot(path: tree.path)
-            cache = OpenFileCache(root: root, limits: OpenFileCache.Limits(openFiles: openFiles, inactiveSeconds: 60))
+            cache = OpenFileCache(root: root, limits: OpenFileCache.Limits(openFiles: openFiles,
+                                                                             inactiveSeconds: inactiveSeconds))
             catalog = FileCatalog(root: root, maker: FileEntryMaker(root: root, types: ContentTypeResolver(table: ExtensionTable()),
                                                                     precompressed: precompressed, headerRules: []),
                                   cache: cache)
@@ -39,10 +40,27 @@ import Testing
         #expect(catalog.cache.count == 1)
     }
 
+    /// [cache] inactive below a second: an entry stays at least that long, and goes
+    /// once unused for longer (the cache's clock counts whole seconds).
+    @Test func aFractionalInactiveKeepsAnEntryAtLeastThatLong() throws {
+        let catalog = try Catalog(openFiles: 8, inactiveSeconds: 0.5)
+        catalog.cache.noteWakeup(changesReady: true, now: 10_900_000_000)
+        let entry = try #require(catalog.entry("a.txt"))
+        // 0.1 s later, across a second's boundary.
+        catalog.cache.noteWakeup(changesReady: true, now: 11_000_000_000)
+        catalog.cache.sweepInactive()
+        #expect(catalog.entry("a.txt") === entry)
+        // Unused for 2 s.
+        catalog.cache.noteWakeup(changesReady: true, now: 13_000_000_000)
+        catalog.cache.sweepInactive()
+        #expect(catalog.cache.count == 0)
+    }
+
     @Test func descriptorsStayWithinTheBound() throws {
         let catalog = try Catalog(openFiles: 2)
         for name in ["a", "b", "c", "d", "a", "c"] { _ = catalog.entry("\(name).txt") }
-        #expect(catalog.cache.count <= 2)
+        // One descriptor each: the bound holds exactly two of the four.
+        #expect(catalog.cache.count == 2)
     }
 
     @Test func sidecarsCountAsDescriptors() throws {
@@ -60,6 +78,8 @@ import Testing
     func aChangeReplacesTheEntry(_ change: String) throws {
         let catalog = try Catalog(openFiles: 8, precompressed: true)
         let before = try #require(catalog.entry("a.txt"))
+        // Cached: unchanged, the same entry answers.
+        #expect(catalog.entry("a.txt") === before)
         switch change {
         case "rewrite": try catalog.tree.write("a.txt", "rewritten\n")
         case "rename":
@@ -77,7 +97,9 @@ import Testing
     @Test func anEntryEvictedWhileInUseKeepsItsFileOpen() throws {
         let catalog = try Catalog(openFiles: 1)
         let kept = try #require(catalog.entry("a.txt"))
-        _ = catalog.entry("b.txt")
+        let other = try #require(catalog.entry("b.txt"))
+        // b.txt took the one place: a.txt was evicted.
+        #expect(catalog.entry("b.txt") === other)
         #expect(catalog.cache.count == 1)
         // A response still holding the evicted entry reads the file it began with.
         unlink(catalog.tree.at("a.txt"))
