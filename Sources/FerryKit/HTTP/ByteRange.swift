@@ -112,9 +112,7 @@ public enum ByteRange {
     private static func parse(_ field: [UInt8]) -> [Spec]? {
         guard let equals = field.firstIndex(of: UInt8(ascii: "=")) else { return nil }
         let unit = field[..<equals]
-        guard unit.count == 5, zip(unit, "bytes".utf8).allSatisfy({ ASCII.lowercased($0) == $1 }) else {
-            return nil
-        }
+        guard ASCII.equalsIgnoringCase(unit, "bytes") else { return nil }
         var specs: [Spec] = []
         for element in field[(equals + 1)...].split(separator: ASCII.comma, omittingEmptySubsequences: false) {
             let text = ASCII.trimmingWhitespace(element)

@@ -50,7 +50,7 @@ public enum RequestMethod: Equatable, Sendable {
 }
 
 /// The header fields Ferry acts on; every other field is checked for syntax and dropped.
-public enum RequestField: Int, CaseIterable, Sendable {
+public enum RequestField: CaseIterable, Sendable {
     case host, range, ifRange, ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince
     case userAgent, referer, acceptEncoding, accept
 
@@ -183,8 +183,6 @@ public final class JoinedValues: @unchecked Sendable {
 
     deinit { storage.deallocate() }
 
-    var bytes: [UInt8] { Array(storage[..<count]) }
-
     /// Appends `first`, ", " and `second`; returns where the result lies.
     func append(_ first: [UInt8], _ second: UnsafeRawBufferPointer) -> HeadSpan {
         let start = count
@@ -237,8 +235,10 @@ public struct RequestView {
     /// The field's value (nil when absent); a repeated field's values come joined by ", ".
     func value(_ field: RequestField) -> UnsafeRawBufferPointer? {
         guard let span = head[field] else { return nil }
-        if span.isJoined, let joined { return joined.slice(span) }
-        return slice(span)
+        guard span.isJoined else { return slice(span) }
+        // A joined span's offsets are in the parser's storage, never in `bytes`.
+        guard let joined else { preconditionFailure("a view of a head with repeated fields needs the parser's joined values") }
+        return joined.slice(span)
     }
 
     /// The field's value as text, for tests and the cold paths that need a String.

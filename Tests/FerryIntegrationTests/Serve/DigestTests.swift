@@ -15,6 +15,10 @@ private enum DigestSite: FixtureSite {
         try scratch.random("root/other.bin", bytes: 4096)
         try shell("cd \"$1\" && sha256sum bare.bin > other.bin.sha256 && touch -d '+1 second' other.bin.sha256",
                   scratch.root)
+        // Not a digest at all: a truncated hex string.
+        try scratch.random("root/broken.bin", bytes: 4096)
+        try shell("cd \"$1\" && sha256sum broken.bin | cut -c1-40 > broken.bin.sha256"
+                  + " && touch -d '+1 second' broken.bin.sha256", scratch.root)
         try scratch.write("root/text.txt", String(repeating: "compressible text\n", count: 200))
         try shell("cd \"$1\" && sha256sum text.txt > text.txt.sha256 && gzip -k -n text.txt"
                   + " && touch -d '+1 second' text.txt.sha256 text.txt.gz", scratch.root)
@@ -62,6 +66,7 @@ struct DigestTests {
     @Test func staleMalformedOrForeignSidecarsAreIgnored() throws {
         #expect(try request(port, "/stale.bin").field("Repr-Digest") == nil)
         #expect(try request(port, "/other.bin").field("Repr-Digest") == nil)
+        #expect(try request(port, "/broken.bin").field("Repr-Digest") == nil)
         #expect(try request(port, "/text.txt").field("Repr-Digest") != nil)
         // A sidecar is another representation: the file's digest is not its digest.
         let compressed = try request(port, "/text.txt", headers: ["Accept-Encoding: gzip"])
@@ -70,6 +75,7 @@ struct DigestTests {
         waitUntil(timeout: 5) { Fixture.server.ferry.errors.contains("stale.bin.sha256 is older than its file") }
         #expect(Fixture.server.ferry.errors.contains("stale.bin.sha256 is older than its file"))
         #expect(Fixture.server.ferry.errors.contains("other.bin.sha256 does not hold one SHA-256 for other.bin"))
+        #expect(Fixture.server.ferry.errors.contains("broken.bin.sha256 does not hold one SHA-256 for broken.bin"))
     }
 
     @Test func theSidecarItselfIsAPlainFile() throws {

@@ -114,7 +114,7 @@ import Testing
     @Test func aBatchForAPipeNeverExceedsPipeBufAndCutsAtLineEnds() throws {
         // A packet socket keeps each write apart, so the batches can be looked at one by one.
         var ends: [Int32] = [0, 0]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue), 0, &ends) == 0)
+        try #require(socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue), 0, &ends) == 0)
         defer { close(ends[0]) }
         let tree = try TemporaryTree()
         defer { tree.remove() }
