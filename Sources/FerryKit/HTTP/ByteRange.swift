@@ -46,19 +46,30 @@ public enum ByteRange {
         evaluate(field.map { Array($0.utf8) }, length: length, maxRanges: maxRanges)
     }
 
-    /// `evaluate` of a field value's bytes.
-    static func evaluate(_ field: [UInt8]?, length: Int64, maxRanges: Int) -> RangeDecision {
-        guard let field, let specs = parse(field) else { return .full }
-        guard specs.count <= maxRanges else { return .full }
+    /// `evaluate` of a field value's bytes, read where they lie: the one range of a
+    /// resumed download allocates nothing.
+    static func evaluate<Bytes: BidirectionalCollection>(_ field: Bytes?, length: Int64, maxRanges: Int)
+    -> RangeDecision where Bytes.Element == UInt8 {
+        guard let field, let list = rangeList(field) else { return .full }
+        // A first pass checks and counts, so a field to be ignored is ignored whole.
+        var count = 0
+        guard forEachSpec(in: list, { _ in count += 1 }), count > 0, count <= maxRanges else { return .full }
+        var first: ByteSpan?
+        // From the second satisfiable span on: the first with the others.
         var spans: [ByteSpan] = []
         var requested: Int64 = 0
-        for spec in specs {
-            guard let span = resolve(spec, length: length) else { continue }
-            spans.append(span)
+        _ = forEachSpec(in: list) { spec in
+            guard let span = resolve(spec, length: length) else { return }
             requested = requested.addingReportingOverflow(span.length).overflow ? Int64.max : requested + span.length
+            guard let first else {
+                first = span
+                return
+            }
+            if spans.isEmpty { spans.append(first) }
+            spans.append(span)
         }
-        guard !spans.isEmpty else { return .unsatisfiable }
-        if spans.count == 1 { return .partial(offset: spans[0].offset, length: spans[0].length) }
+        guard let first else { return .unsatisfiable }
+        if spans.isEmpty { return .partial(offset: first.offset, length: first.length) }
         if requested > length { return .full }
         let merged = coalesce(spans)
         if merged.count == 1 { return .partial(offset: merged[0].offset, length: merged[0].length) }
@@ -105,28 +116,36 @@ public enum ByteRange {
         case suffix(count: Int64)
     }
 
-    /// The `bytes=` range-specs, or nil when the field is to be ignored (another
-    /// unit, any malformed spec, no spec at all). Empty list elements are allowed
-    /// (RFC 9110 §5.6.1). Numbers too large for Int64 saturate to Int64.max: still
-    /// past any end as a first-pos, and still the end of the file as a last-pos.
-    private static func parse(_ field: [UInt8]) -> [Spec]? {
-        guard let equals = field.firstIndex(of: UInt8(ascii: "=")) else { return nil }
-        let unit = field[..<equals]
-        guard ASCII.equalsIgnoringCase(unit, "bytes") else { return nil }
-        var specs: [Spec] = []
-        for element in field[(equals + 1)...].split(separator: ASCII.comma, omittingEmptySubsequences: false) {
-            let text = ASCII.trimmingWhitespace(element)
-            if text.isEmpty { continue }
-            guard let spec = parseSpec(text) else { return nil }
-            specs.append(spec)
-        }
-        return specs.isEmpty ? nil : specs
+    /// What follows `bytes=` (the unit in any case), or nil for another unit.
+    private static func rangeList<Bytes: BidirectionalCollection>(_ field: Bytes) -> Bytes.SubSequence?
+    where Bytes.Element == UInt8 {
+        guard let equals = field.firstIndex(of: UInt8(ascii: "=")),
+              ASCII.equalsIgnoringCase(field[..<equals], "bytes") else { return nil }
+        return field[field.index(after: equals)...]
     }
 
-    private static func parseSpec(_ spec: ArraySlice<UInt8>) -> Spec? {
+    /// Calls `body` with each range-spec of `list`; false when one is malformed (the
+    /// field is then ignored). Empty list elements are allowed (RFC 9110 §5.6.1).
+    /// Numbers too large for Int64 saturate to Int64.max: still past any end as a
+    /// first-pos, and still the end of the file as a last-pos.
+    private static func forEachSpec<List: BidirectionalCollection>(in list: List, _ body: (Spec) -> Void) -> Bool
+    where List.Element == UInt8 {
+        var start = list.startIndex
+        while start != list.endIndex {
+            let end = list[start...].firstIndex(of: ASCII.comma) ?? list.endIndex
+            let text = ASCII.trimmingWhitespace(list[start..<end])
+            start = end == list.endIndex ? end : list.index(after: end)
+            if text.isEmpty { continue }
+            guard let spec = parseSpec(text) else { return false }
+            body(spec)
+        }
+        return true
+    }
+
+    private static func parseSpec<Text: Collection>(_ spec: Text) -> Spec? where Text.Element == UInt8 {
         guard let dash = spec.firstIndex(of: UInt8(ascii: "-")) else { return nil }
         let firstDigits = spec[..<dash]
-        let lastDigits = spec[(dash + 1)...]
+        let lastDigits = spec[spec.index(after: dash)...]
         if firstDigits.isEmpty {
             guard let count = number(lastDigits) else { return nil }
             return .suffix(count: count)
@@ -140,7 +159,7 @@ public enum ByteRange {
     }
 
     /// 1*DIGIT, saturating at Int64.max; nil if empty or not all digits.
-    private static func number(_ digits: ArraySlice<UInt8>) -> Int64? {
+    private static func number<Digits: Collection>(_ digits: Digits) -> Int64? where Digits.Element == UInt8 {
         guard !digits.isEmpty else { return nil }
         var value: Int64 = 0
         for byte in digits {

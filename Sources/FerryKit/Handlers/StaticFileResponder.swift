@@ -118,7 +118,7 @@ import HTTPTypes
 
         var decision = RangeDecision.full
         if rangeApplies, let range = request.value(.range) {
-            decision = ByteRange.evaluate(Array(range), length: sent.length, maxRanges: maxRanges)
+            decision = ByteRange.evaluate(range, length: sent.length, maxRanges: maxRanges)
         }
         let plan: ResponsePlan
         switch decision {
