@@ -19,6 +19,15 @@ final class DiskReaders: @unchecked Sendable {
         let length: Int64
         /// The socket of the session waiting for it; -1 for read-ahead nobody waits for.
         let waiter: Int32
+        /// Numbers the jobs with a waiter, in the order they were queued.
+        fileprivate var sequence: UInt64 = 0
+
+        init(file: OpenFile, offset: Int64, length: Int64, waiter: Int32) {
+            self.file = file
+            self.offset = offset
+            self.length = length
+            self.waiter = waiter
+        }
     }
 
     /// Threads to start.
@@ -27,6 +36,11 @@ final class DiskReaders: @unchecked Sendable {
     private let jobsReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var jobs: [Job] = []
     private var completed: [Int32] = []
+    /// The latest job queued for each waiting socket. Only that one reports: a session
+    /// that ended while its job was pending may have left its descriptor number to a
+    /// new session, which must not be woken by the old job before its own is done.
+    private var latestJob: [Int32: UInt64] = [:]
+    private var jobsQueued: UInt64 = 0
     private var started = false
     /// The eventfd the loop watches; -1 until the threads start (or when it cannot be made).
     private(set) var completionDescriptor: Int32 = -1
@@ -43,7 +57,13 @@ final class DiskReaders: @unchecked Sendable {
     /// Queues `job`; false when no thread could be started (the caller reads on the loop).
     func submit(_ job: Job) -> Bool {
         guard startIfNeeded() else { return false }
+        var job = job
         pthread_mutex_lock(lock)
+        if job.waiter >= 0 {
+            jobsQueued += 1
+            job.sequence = jobsQueued
+            latestJob[job.waiter] = jobsQueued
+        }
         jobs.append(job)
         pthread_cond_signal(jobsReady)
         pthread_mutex_unlock(lock)
@@ -97,8 +117,13 @@ final class DiskReaders: @unchecked Sendable {
             bringIntoCache(job, buffer: buffer)
             guard job.waiter >= 0 else { continue }
             pthread_mutex_lock(lock)
-            completed.append(job.waiter)
+            let current = latestJob[job.waiter] == job.sequence
+            if current {
+                latestJob[job.waiter] = nil
+                completed.append(job.waiter)
+            }
             pthread_mutex_unlock(lock)
+            guard current else { continue }
             var one: UInt64 = 1
             _ = write(completionDescriptor, &one, 8)
         }
