@@ -38,7 +38,7 @@ public struct FieldValue: Equatable, Hashable, Sendable, CustomStringConvertible
             if (0x21...0x7E).contains(byte) {
                 output.append(byte)
             } else {
-                output += [UInt8(ascii: "%"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
+                output += [UInt8(ascii: "%"), ASCII.hexDigit(byte >> 4), ASCII.hexDigit(byte & 0x0F)]
             }
         }
         return FieldValue(checked: String(decoding: output, as: UTF8.self))
@@ -70,7 +70,6 @@ public struct FieldValue: Equatable, Hashable, Sendable, CustomStringConvertible
         byte == ASCII.tab || (byte >= 0x20 && byte != 0x7F)
     }
 
-    private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     /// RFC 9110 §8.3.1: `token "/" token *( OWS ";" OWS [ token "=" ( token / quoted-string ) ] )`.
     static func isMediaType<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> Bool

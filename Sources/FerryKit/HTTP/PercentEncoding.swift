@@ -38,14 +38,13 @@ public enum PercentEncoding {
                 output.append(byte)
             } else {
                 output.append(UInt8(ascii: "%"))
-                output.append(hexDigits[Int(byte >> 4)])
-                output.append(hexDigits[Int(byte & 0x0F)])
+                output.append(ASCII.hexDigit(byte >> 4))
+                output.append(ASCII.hexDigit(byte & 0x0F))
             }
         }
         return String(decoding: output, as: UTF8.self)
     }
 
-    private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     private static func isPathSafe(_ byte: UInt8) -> Bool {
         switch byte {

@@ -120,8 +120,12 @@ public struct RequestHead: Equatable, Sendable {
     /// Whether the client wants the connection kept after the response (RFC 9112
     /// §9.3): HTTP/1.1 unless it says `close`, HTTP/1.0 only when it says `keep-alive`.
     public var wantsPersistence: Bool {
-        if asksToClose { return false }
-        return version == .http1_1 || asksToKeepAlive
+        Self.persists(version: version, asksToClose: asksToClose, asksToKeepAlive: asksToKeepAlive)
+    }
+
+    /// RFC 9112 §9.3's rule, for the head and its text form alike.
+    static func persists(version: HTTPVersion, asksToClose: Bool, asksToKeepAlive: Bool) -> Bool {
+        !asksToClose && (version == .http1_1 || asksToKeepAlive)
     }
 
     subscript(field: RequestField) -> HeadSpan? {
@@ -285,8 +289,7 @@ public struct RequestHeadText: Equatable, Sendable {
 
     /// As `RequestHead.wantsPersistence`.
     public var wantsPersistence: Bool {
-        if asksToClose { return false }
-        return version == .http1_1 || asksToKeepAlive
+        RequestHead.persists(version: version, asksToClose: asksToClose, asksToKeepAlive: asksToKeepAlive)
     }
 }
 

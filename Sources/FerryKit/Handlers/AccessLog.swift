@@ -125,11 +125,9 @@ public final class AccessLog {
             } else {
                 output.append(UInt8(ascii: "\\"))
                 output.append(UInt8(ascii: "x"))
-                output.append(hexDigits[Int(byte >> 4)])
-                output.append(hexDigits[Int(byte & 0x0F)])
+                output.append(ASCII.hexDigit(byte >> 4))
+                output.append(ASCII.hexDigit(byte & 0x0F))
             }
         }
     }
-
-    private static let hexDigits = Array("0123456789ABCDEF".utf8)
 }
