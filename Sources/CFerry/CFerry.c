@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <sys/vfs.h>
 #include <sys/eventfd.h>
+#include <sched.h>
 
 ssize_t ferry_send_fds(int channel, const int *fds, int count, const void *data, size_t len) {
     struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
@@ -161,6 +162,8 @@ int ferry_get_parent_death_signal(void) {
 int ferry_set_process_name(const char *name) {
     return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
 }
+
+int ferry_sched_batch(void) { return SCHED_BATCH; }
 
 void ferry_fd_zero(void *set) { FD_ZERO((fd_set *)set); }
 void ferry_fd_set(int fd, void *set) { FD_SET(fd, (fd_set *)set); }

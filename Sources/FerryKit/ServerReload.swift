@@ -12,6 +12,7 @@ final class ServerReload {
         keeping("server.host", \.host),
         keeping("server.port", \.port),
         keeping("server.model", \.model),
+        keeping("server.scheduling", \.scheduling),
         keeping("server.backlog", \.backlog),
         keeping("server.defer_accept", \.deferAcceptSeconds),
         keeping("server.pid_file", \.pidFile),

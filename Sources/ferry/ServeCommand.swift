@@ -25,8 +25,8 @@ struct ServeCommand: ParsableCommand {
             old ones finish what they hold (a persistent connection gets one more response, \
             with Connection: close) and exit. A file that fails to load is one line on stderr \
             and changes nothing; what the listening sockets and the privileges depend on (host, \
-            port, model, backlog, defer_accept, reuse_port, user, group, chroot, allow_root, \
-            pid_file) is kept until a restart. SIGUSR1 reopens the access log (logrotate's postrotate: \
+            port, model, scheduling, backlog, defer_accept, reuse_port, user, group, chroot, \
+            allow_root, pid_file) is kept until a restart. SIGUSR1 reopens the access log (logrotate's postrotate: \
             kill -USR1 $(cat PIDFILE), with --pid-file or [server] pid_file); the parent opens \
             it and passes it to the workers. A log that cannot be written drops lines, never \
             slows serving, and is reported at most once a minute.
@@ -61,13 +61,16 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Concurrency model: \(ModelCatalog.names.joined(separator: ", ")).")
     var model: String?
 
+    @Option(help: "Scheduling of the serving processes: batch (SCHED_BATCH: a woken worker does not preempt a running one) or normal.")
+    var scheduling: String?
+
     @Flag(help: "Send bodies with a read/write copy loop instead of sendfile(2).")
     var copy = false
 
     @Flag(help: "Send bodies with sendfile(2) (the default; overrides [body] mode = \"copy\").")
     var sendfile = false
 
-    @Flag(name: .customLong("no-cork"), help: "Do not set TCP_CORK around the head and first body bytes.")
+    @Flag(name: .customLong("no-cork"), help: "Send the head at once instead of with MSG_MORE, sharing segments with the first body bytes.")
     var noCork = false
 
     @Flag(name: .customLong("no-listing"), help: "Answer 403 for directories without index.html.")
@@ -178,6 +181,13 @@ struct ServeCommand: ParsableCommand {
         set(\.maxWorkers, maxWorkers, key: "server.max_workers", flag: "--max-workers")
         set(\.model, model, key: "server.model", flag: "--model")
         set(\.pidFile, pidFile, key: "server.pid_file", flag: "--pid-file")
+        if let scheduling {
+            guard let policy = SchedulingPolicy(rawValue: scheduling) else {
+                let names = SchedulingPolicy.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+                throw ServeSettingsError("--scheduling: expected \(names), got \"\(scheduling)\"")
+            }
+            settings.scheduling = policy
+        }
         if copy { settings.bodyMode = .copy }
         if sendfile { settings.bodyMode = .sendfile }
         if noCork { settings.cork = false }

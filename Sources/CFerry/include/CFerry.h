@@ -103,6 +103,9 @@ int ferry_set_process_name(const char *name);
 /// number in one step (glibc declares dup3 only under _GNU_SOURCE).
 int ferry_dup_onto(int source, int target);
 
+/// SCHED_BATCH, which <sched.h> defines only under _GNU_SOURCE.
+int ferry_sched_batch(void);
+
 #include "SignalDemoHandlers.h"
 #include "Measurement.h"
 

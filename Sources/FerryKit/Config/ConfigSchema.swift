@@ -21,6 +21,7 @@ enum ConfigSchema {
             .integer("workers", \.workers, 1...1024),
             .integer("max_workers", \.maxWorkers, 1...1024),
             .text("model", \.model) { _ in nil },  // judged against the caller's list of models
+            .choice("scheduling", \.scheduling),
             .integer("backlog", \.backlog, 1...65535),
             .integer("defer_accept", \.deferAcceptSeconds, 0...600),
             .integer("max_connections", \.maxConnections, 1...1_048_576),

@@ -128,6 +128,7 @@ struct ConfigTests {
          "--max-connections-per-address: expected an integer from 0 to 1048576, got 2000000"),
         (["--keepalive-timeout", "4000"], "--keepalive-timeout: expected a number of seconds from 0"),
         (["--keepalive-requests", "0"], "--keepalive-requests: expected an integer from 1 to 1000000, got 0"),
+        (["--scheduling", "fifo"], "--scheduling: expected \"batch\" or \"normal\", got \"fifo\""),
     ])
     func flagOutOfRangeNamesTheFlag(_ flags: [String], _ expected: String) throws {
         let ferry = try FerryProcess(["serve", "--port", "0"] + flags + [Fixture.scratch.root])

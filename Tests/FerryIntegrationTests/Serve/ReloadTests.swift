@@ -159,14 +159,16 @@ struct ReloadTests {
         try writeConfig(file, generation: "one", extra: "model = \"prefork-pass-epoll\"")
         let server = try startServer(file, ["--no-listing", "--workers", "1"])
         #expect(try request(server.port, "/dir/").status == 403)
-        // The file now asks for a listing, more workers and another model.
-        try writeConfig(file, generation: "two", workers: 3, extra: "model = \"epoll\"\n[http]\nlisting = true")
+        // The file now asks for a listing, more workers, another model and scheduling.
+        try writeConfig(file, generation: "two", workers: 3,
+                        extra: "model = \"epoll\"\nscheduling = \"normal\"\n[http]\nlisting = true")
         reload(server, expecting: 1)
         #expect(try generation(server) == "two")
         #expect(try request(server.port, "/dir/").status == 403)
-        #expect(server.ferry.errors.contains("ferry: kept: server.model (needs a restart)"))
+        #expect(server.ferry.errors.contains("ferry: kept: server.model, server.scheduling (need a restart)"))
         #expect(server.ferry.errors.contains(": 1 new worker, 1 retiring"))
         #expect(waitUntil(timeout: 10) { server.workerPIDs().count == 1 })
+        #expect(server.workerPIDs().map { sched_getscheduler($0) } == [3], "the new worker is still under SCHED_BATCH")
         #expect(server.stop().status == 0)
     }
 

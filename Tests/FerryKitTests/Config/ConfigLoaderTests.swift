@@ -19,6 +19,7 @@ import Testing
             workers = 3
             max_workers = 9
             model = "epoll"
+            scheduling = "normal"
             backlog = 16
             defer_accept = 0
             pid_file = "run/ferry.pid"
@@ -47,6 +48,7 @@ import Testing
         expected.workers = 3
         expected.maxWorkers = 9
         expected.model = "epoll"
+        expected.scheduling = .normal
         expected.backlog = 16
         expected.deferAcceptSeconds = 0
         expected.pidFile = "/srv/ferry/conf/run/ferry.pid"
@@ -157,7 +159,7 @@ import Testing
             ("[log]\naccess = false",
              "conf/ferry.toml: [log] access: expected \"stdout\", \"off\" or a file path, got a boolean"),
             ("[server.tls]\ncert = \"x\"",
-             "conf/ferry.toml: [server] tls: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, max_connections_per_address, reuse_port, user, group, chroot, allow_root, pid_file)"),
+             "conf/ferry.toml: [server] tls: unknown key (known: root, host, port, workers, max_workers, model, scheduling, backlog, defer_accept, max_connections, max_connections_per_address, reuse_port, user, group, chroot, allow_root, pid_file)"),
             ("server = 1",
              "conf/ferry.toml: [server]: expected a table, got an integer"),
             ("[[log]]\naccess = \"off\"",
@@ -171,6 +173,8 @@ import Testing
     @Test func badStringValues() throws {
         #expect(configProblem("[body]\nmode = \"splice\"")
             == "conf/ferry.toml: [body] mode: expected \"sendfile\" or \"copy\", got \"splice\"")
+        #expect(configProblem("[server]\nscheduling = \"fifo\"")
+            == "conf/ferry.toml: [server] scheduling: expected \"batch\" or \"normal\", got \"fifo\"")
         #expect(configProblem("[server]\nroot = \"\"")
             == "conf/ferry.toml: [server] root: expected a directory path, got \"\"")
         #expect(configProblem("[server]\nhost = \"my host\"")
@@ -193,7 +197,7 @@ import Testing
 
     @Test func unknownSectionsAndKeysListTheKnownOnes() {
         #expect(configProblem("[server]\nprot = 80")
-            == "conf/ferry.toml: [server] prot: unknown key (known: root, host, port, workers, max_workers, model, backlog, defer_accept, max_connections, max_connections_per_address, reuse_port, user, group, chroot, allow_root, pid_file)")
+            == "conf/ferry.toml: [server] prot: unknown key (known: root, host, port, workers, max_workers, model, scheduling, backlog, defer_accept, max_connections, max_connections_per_address, reuse_port, user, group, chroot, allow_root, pid_file)")
         #expect(configProblem("[bodyy]\nmode = \"copy\"")
             == "conf/ferry.toml: [bodyy]: unknown section (known: server, http, body, cache, limits, log)")
         #expect(configProblem("port = 80")
