@@ -322,17 +322,11 @@ struct Transmission {
             cachedUntil = stepEnd
             return true
         }
-        if file.answersNowait {
-            var byte: UInt8 = 0
-            let probed = ferry_pread_cached(file.fd, &byte, 1, stepEnd - 1)
-            let code = errno
-            if probed >= 0 {
-                // Cached, or the end of a file that shrank (which the send then finds).
-                cachedUntil = stepEnd
-                if probed == 1 { file.foundCachedAt = disk.now }
-                return true
-            }
-            if code != EAGAIN { file.answersNowait = false }
+        if file.answersNowait, let probed = Self.cachedBytes(at: stepEnd - 1, in: file) {
+            // Cached, or the end of a file that shrank (which the send then finds).
+            cachedUntil = stepEnd
+            if probed == 1 { file.foundCachedAt = disk.now }
+            return true
         }
         foundCold = true
         // Once the reader is done, the step is sent without asking again.
@@ -345,7 +339,10 @@ struct Transmission {
 
     /// Asks a reader to read the file's next `readAheadBytes` beyond `position`, once
     /// what was asked for before is half sent: a streaming download then finds its
-    /// next steps cached instead of waiting at each one.
+    /// next steps cached instead of waiting at each one. When the end of that range is
+    /// cached already, the file was only cold in places (a few pages reclaimed from a
+    /// cached file): the download goes back to asking step by step, instead of having
+    /// the readers copy the rest of a cached file for nothing.
     private mutating func readAhead(from position: Int64, disk: DiskPolicy, readers: DiskReaders) {
         guard let file, disk.readAheadBytes > 0 else { return }
         let bodyEnd = fileOffset + fileRemaining
@@ -353,8 +350,23 @@ struct Transmission {
         let start = max(readAheadUntil, position)
         let end = min(bodyEnd, position + disk.readAheadBytes)
         guard start < end else { return }
+        if file.answersNowait && Self.cachedBytes(at: end - 1, in: file) != nil {
+            foundCold = false
+            return
+        }
         readAheadUntil = end
         _ = readers.submit(DiskReaders.Job(file: file, offset: start, length: end - start, waiter: -1))
+    }
+
+    /// A one-byte read at `offset` that may only come from the page cache (RWF_NOWAIT):
+    /// 1 when that byte is cached, 0 past the end of the file, nil when it would need
+    /// the disk, or when the file system cannot tell (EOPNOTSUPP: the file is marked so).
+    private static func cachedBytes(at offset: Int64, in file: OpenFile) -> Int? {
+        var byte: UInt8 = 0
+        let read = ferry_pread_cached(file.fd, &byte, 1, offset)
+        if read >= 0 { return read }
+        if errno != EAGAIN { file.answersNowait = false }
+        return nil
     }
 
     private mutating func advanceFile(_ count: Int) {
