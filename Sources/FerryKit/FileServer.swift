@@ -48,6 +48,7 @@ public struct FileServer {
         let errorPages = try Self.openErrorPages(config)
         let extensions = ExtensionTable()
         if drop != nil { MagicDatabase.preload() }
+        DiskReaders.openSink()
         let pidFile = try PidFile(path: config.pidFile)
         defer { pidFile.remove() }
 

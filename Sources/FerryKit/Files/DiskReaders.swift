@@ -6,8 +6,11 @@ import Glibc
 /// only the connection that needs it, which waits as it waits for a writable socket,
 /// while the loop goes on with the others (nginx's `aio threads`).
 ///
-/// A job reads its range with pread into the thread's own buffer, which leaves the
-/// pages cached for the sendfile (or copy) that follows; a job with a waiter reports
+/// A job brings its range in with sendfile(2) to /dev/null: the kernel reads the pages
+/// into the cache and waits for them, and nothing is copied out (a pread into a buffer
+/// took twelve times the CPU on the development machine: 0.15 against 0.012 s per 256
+/// MiB, cold or cached). The pages stay cached for the sendfile (or copy) that
+/// follows. Without /dev/null, it preads into the thread's own buffer. A job with a waiter reports
 /// its socket when done, one without (read-ahead) reports nothing. Completions reach
 /// the loop through an eventfd the loop watches. The threads start with the first job,
 /// in a worker that has forked and dropped its privileges already, and touch no
@@ -47,6 +50,14 @@ final class DiskReaders: @unchecked Sendable {
 
     /// Bytes one pread of a job moves: the jobs' buffers are this large.
     static let readBytes = 256 << 10
+
+    /// /dev/null, where jobs send what they bring in; -1 when it cannot be opened. The
+    /// server opens it before any privilege drop (`openSink`): a chrooted worker could
+    /// not open it, and its children inherit it.
+    static let sink: Int32 = open("/dev/null", O_WRONLY | O_CLOEXEC)
+
+    /// Opens `sink` now, in a process that can still see /dev/null.
+    static func openSink() { _ = sink }
 
     init(threads: Int) {
         self.threads = threads
@@ -130,11 +141,23 @@ final class DiskReaders: @unchecked Sendable {
     }
 
     /// Reads the job's range, stopping early at the end of the file or a failure:
-    /// the session then meets the same end or failure itself when it sends.
+    /// the session then meets the same end or failure itself when it sends. A file
+    /// system that cannot splice (sendfile fails) is read with pread instead.
     private func bringIntoCache(_ job: Job, buffer: UnsafeMutableRawPointer) {
         var offset = job.offset
         let end = job.offset + job.length
+        var splices = Self.sink >= 0
         while offset < end {
+            if splices {
+                var position = off_t(offset)
+                let wanted = Int(min(end - offset, Int64(ConfigSchema.sendfileCallCap)))
+                if case .success(let count) = retryingOnInterrupt({ sendfile(Self.sink, job.file.fd, &position, wanted) }) {
+                    guard count > 0 else { return }
+                    offset += Int64(count)
+                    continue
+                }
+                splices = false
+            }
             let wanted = Int(min(Int64(Self.readBytes), end - offset))
             guard case .success(let count) = retryingOnInterrupt({ pread(job.file.fd, buffer, wanted, off_t(offset)) }),
                   count > 0 else { return }
