@@ -54,7 +54,7 @@ public struct FileServer {
 
         var options = Self.modelOptions(config, maxConnections: maxConnections, accessLog: accessLog)
         if let drop { try Self.arrange(drop, for: type(of: model), in: &options) }
-        Self.arrange(config.scheduling, for: type(of: model), in: &options)
+        let scheduling = Self.arrange(config.scheduling, for: type(of: model), in: &options)
         if let rebuild {
             let reload = ServerReload(running: config, accessLog: accessLog, extensions: extensions,
                                       source: source, rebuild: rebuild, log: options.log)
@@ -65,7 +65,7 @@ public struct FileServer {
         let pool = type(of: model).startsPool ? ", \(config.workers) worker\(config.workers == 1 ? "" : "s")" : ""
         Console.out("Ferry serving \(root.path) at \(urls.joined(separator: " and "))"
                     + " (\(config.model)\(pool), \(config.bodyMode.rawValue)"
-                    + ", cork \(config.cork ? "on" : "off"), scheduling \(config.scheduling.rawValue))")
+                    + ", cork \(config.cork ? "on" : "off"), scheduling \(scheduling.rawValue))")
         let tallies = try model.run(listeners: listeners,
                                     makeHandler: Self.handlerFactory(config, root: root, extensions: extensions,
                                                                      errorPages: errorPages, accessLog: accessLog),
@@ -120,19 +120,22 @@ public struct FileServer {
     /// drop (the parent, which only accepts and passes, keeps the policy it was started
     /// with, so that it still preempts to hand a connection over), or in this process,
     /// before it starts any thread, for the models that serve in it. A policy the kernel
-    /// refuses here is one line, and serving goes on under the one Ferry was started with.
-    private static func arrange(_ scheduling: SchedulingPolicy, for model: ServerModel.Type, in options: inout ModelOptions) {
+    /// refuses here is one line, and serving goes on under the one Ferry was started with
+    /// (`normal`, which is what it returns then; else the policy asked for).
+    private static func arrange(_ scheduling: SchedulingPolicy, for model: ServerModel.Type,
+                                in options: inout ModelOptions) -> SchedulingPolicy {
         let problem = model.forksWorkers ? scheduling.probe() : scheduling.apply()
         if let problem {
             Console.error("ferry: [server] scheduling \"\(scheduling.rawValue)\": \(problem); serving under the policy ferry was started with")
-            return
+            return .normal
         }
-        guard model.forksWorkers, scheduling != .normal else { return }
+        guard model.forksWorkers, scheduling != .normal else { return scheduling }
         let enter = options.enterWorker
         options.enterWorker = {
             enter()
             if let problem = scheduling.apply() { Console.error("ferry: worker \(getpid()): [server] scheduling: \(problem)") }
         }
+        return scheduling
     }
 
     /// The sockets a service manager passed (socket activation), else Ferry's own,

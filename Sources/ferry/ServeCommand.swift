@@ -70,7 +70,7 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Send bodies with sendfile(2) (the default; overrides [body] mode = \"copy\").")
     var sendfile = false
 
-    @Flag(name: .customLong("no-cork"), help: "Send the head at once instead of with MSG_MORE, sharing segments with the first body bytes.")
+    @Flag(name: .customLong("no-cork"), help: "Send the head on its own, not with MSG_MORE (which lets it share segments with the first body bytes).")
     var noCork = false
 
     @Flag(name: .customLong("no-listing"), help: "Answer 403 for directories without index.html.")

@@ -10,8 +10,8 @@ import Glibc
 /// into the cache and waits for them, and nothing is copied out (a pread into a buffer
 /// took twelve times the CPU on the development machine: 0.15 against 0.012 s per 256
 /// MiB, cold or cached). The pages stay cached for the sendfile (or copy) that
-/// follows. Without /dev/null, it preads into the thread's own buffer. A job with a waiter reports
-/// its socket when done, one without (read-ahead) reports nothing. Completions reach
+/// follows. Without /dev/null, it preads into the thread's own buffer. A job with a
+/// waiter reports its socket when done, one without (read-ahead) reports nothing. Completions reach
 /// the loop through an eventfd the loop watches. The threads start with the first job,
 /// in a worker that has forked and dropped its privileges already, and touch no
 /// session: only the files they are given (shared by reference) and their buffers.
