@@ -11,10 +11,11 @@ import Glibc
 /// took twelve times the CPU on the development machine: 0.15 against 0.012 s per 256
 /// MiB, cold or cached). The pages stay cached for the sendfile (or copy) that
 /// follows. Without /dev/null, it preads into the thread's own buffer. A job with a
-/// waiter reports its socket when done, one without (read-ahead) reports nothing. Completions reach
-/// the loop through an eventfd the loop watches. The threads start with the first job,
-/// in a worker that has forked and dropped its privileges already, and touch no
-/// session: only the files they are given (shared by reference) and their buffers.
+/// waiter reports its socket when done, one without (read-ahead) reports nothing.
+/// Completions reach the loop through an eventfd the loop watches. The threads start
+/// with the first job, in a worker that has forked and dropped its privileges already,
+/// and touch no session: only the files they are given (shared by reference) and their
+/// buffers.
 final class DiskReaders: @unchecked Sendable {
     struct Job {
         let file: OpenFile
