@@ -62,12 +62,12 @@ package enum ASCII {
         }
     }
 
-    /// The value of a hexadecimal digit (either case), nil for another byte.
     /// The uppercase hex digit of a nibble (0 to 15), as percent-encoding writes it.
     static func hexDigit(_ nibble: UInt8) -> UInt8 {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
     }
 
+    /// The value of a hexadecimal digit (either case), nil for another byte.
     static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")

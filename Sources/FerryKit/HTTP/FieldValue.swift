@@ -70,7 +70,6 @@ public struct FieldValue: Equatable, Hashable, Sendable, CustomStringConvertible
         byte == ASCII.tab || (byte >= 0x20 && byte != 0x7F)
     }
 
-
     /// RFC 9110 §8.3.1: `token "/" token *( OWS ";" OWS [ token "=" ( token / quoted-string ) ] )`.
     static func isMediaType<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> Bool
     where Bytes.Element == UInt8, Bytes.Index == Int {

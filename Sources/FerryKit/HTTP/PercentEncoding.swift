@@ -45,7 +45,6 @@ public enum PercentEncoding {
         return String(decoding: output, as: UTF8.self)
     }
 
-
     private static func isPathSafe(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),

@@ -24,17 +24,21 @@ public enum SchedulingPolicy: String, Equatable, CaseIterable {
     /// Puts the calling thread, and the threads it starts afterwards, under this
     /// policy. Returns why it could not (one line), or nil.
     func apply() -> String? {
-        guard self == .batch, sched_getscheduler(0) == SCHED_OTHER else { return nil }
+        guard changesCallingThread else { return nil }
         return Self.set(ferry_sched_batch()).map { "cannot set SCHED_BATCH: \($0)" }
     }
 
     /// Whether `apply` can work here, tried on the calling thread and undone: the
     /// parent checks once at start instead of every worker failing on its own.
     func probe() -> String? {
-        guard self == .batch, sched_getscheduler(0) == SCHED_OTHER else { return nil }
+        guard changesCallingThread else { return nil }
         if let problem = apply() { return problem }
         return Self.set(SCHED_OTHER).map { "cannot return to SCHED_OTHER: \($0)" }
     }
+
+    /// Whether `apply` does anything here: only batch does, and only to a thread
+    /// under SCHED_OTHER (another policy was chosen from outside and is kept).
+    private var changesCallingThread: Bool { self == .batch && sched_getscheduler(0) == SCHED_OTHER }
 
     private static func set(_ policy: Int32) -> String? {
         var parameters = sched_param()  // priority 0, the only one of these policies
