@@ -32,7 +32,7 @@ public struct ServerConfig: Equatable {
     public var model: String = "prefork-pass-epoll"
     /// [server] scheduling: the kernel's policy for the processes that serve (the
     /// workers; the process itself in the models that serve in it).
-    public var scheduling: SchedulingPolicy = .batch
+    public var scheduling: SchedulingPolicy = .normal
     /// [server] backlog: listen(2) backlog, 1...65535.
     public var backlog: Int = 1024
     /// [server] defer_accept: TCP_DEFER_ACCEPT seconds, 0...600, 0 = off.

@@ -10,14 +10,15 @@ import Glibc
 /// Where two workers share a CPU (a client on the same machine, more workers than free
 /// CPUs) they otherwise take turns at nearly every request that arrives: on 2 CPUs with
 /// wrk beside them, 35,700 context switches in 3 s against 11,700 under batch, and
-/// 15.5 against 11.9 µs of CPU per kept 1 KiB request. The price is paid only when
-/// every CPU is busy with other programs: a woken worker then waits for their slice
-/// instead of preempting them (with two CPU hogs running, p99 of one client's
-/// requests 4.5 ms under normal, 7.1 ms under batch).
+/// 15.5 against 11.9 µs of CPU per kept 1 KiB request. The price is paid when other
+/// programs keep every CPU busy: a woken worker then waits for their slice instead of
+/// preempting them (beside two CPU hogs, one client opening a connection per request
+/// got 1,149 requests/s under batch against 2,685 under normal), which is why it is
+/// not the default.
 ///
-/// `normal` leaves the policy Ferry was started with (SCHED_OTHER unless started under
-/// chrt). Either way a policy the operator chose with chrt is kept: only a process
-/// under SCHED_OTHER is moved to batch.
+/// `normal`, the default, leaves the policy Ferry was started with (SCHED_OTHER unless
+/// started under chrt). Either way a policy the operator chose with chrt is kept: only
+/// a process under SCHED_OTHER is moved to batch.
 public enum SchedulingPolicy: String, Equatable, CaseIterable {
     case batch, normal
 

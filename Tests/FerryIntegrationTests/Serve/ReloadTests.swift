@@ -156,7 +156,7 @@ struct ReloadTests {
 
     @Test func flagsKeepOverridingTheFileAndRestartOnlySettingsAreKept() throws {
         let file = "flags.toml"
-        try writeConfig(file, generation: "one", extra: "model = \"prefork-pass-epoll\"")
+        try writeConfig(file, generation: "one", extra: "model = \"prefork-pass-epoll\"\nscheduling = \"batch\"")
         let server = try startServer(file, ["--no-listing", "--workers", "1"])
         #expect(try request(server.port, "/dir/").status == 403)
         // The file now asks for a listing, more workers, another model and scheduling.

@@ -24,7 +24,7 @@ struct SchedulingTests {
     }
 
     @Test func workersRunUnderBatchAndTheParentKeepsItsPolicy() throws {
-        let server = try FerryServer(["--workers", "2", Fixture.scratch.root])
+        let server = try FerryServer(["--workers", "2", "--scheduling", "batch", Fixture.scratch.root])
         defer { server.stop() }
         #expect(try request(server.port, "/").status == 200)
         let workers = server.workers(atLeast: 2)
@@ -34,17 +34,20 @@ struct SchedulingTests {
         #expect(server.ferry.output.contains("scheduling batch"), "the startup line says it: \(server.ferry.output)")
     }
 
-    @Test func normalLeavesTheWorkersAsStarted() throws {
-        let server = try FerryServer(["--workers", "2", "--scheduling", "normal", Fixture.scratch.root])
+    /// The default is normal: the workers run as started.
+    @Test func byDefaultTheWorkersRunAsStarted() throws {
+        let server = try FerryServer(["--workers", "2", Fixture.scratch.root])
         defer { server.stop() }
         let workers = server.workers(atLeast: 2)
         #expect(workers.count == 2)
         #expect(workers.map { sched_getscheduler($0) } == [Self.other, Self.other])
+        #expect(server.ferry.output.contains("scheduling normal"), "the startup line says it: \(server.ferry.output)")
     }
 
     /// An operator's choice (here chrt --idle) is not overridden.
     @Test func aPolicySetWithChrtIsKept() throws {
-        let server = try FerryServer(["--workers", "2", Fixture.scratch.root], launcher: ["chrt", "--idle", "0"])
+        let server = try FerryServer(["--workers", "2", "--scheduling", "batch", Fixture.scratch.root],
+                                     launcher: ["chrt", "--idle", "0"])
         defer { server.stop() }
         #expect(try request(server.port, "/").status == 200)
         let workers = server.workers(atLeast: 2)
@@ -57,7 +60,7 @@ struct SchedulingTests {
     /// its threads, which inherit it.
     @Test(arguments: ["epoll", "prethread"])
     func aSingleProcessModelRunsUnderItWithItsThreads(model: String) throws {
-        let server = try FerryServer(["--model", model, "--workers", "3", Fixture.scratch.root])
+        let server = try FerryServer(["--model", model, "--workers", "3", "--scheduling", "batch", Fixture.scratch.root])
         defer { server.stop() }
         #expect(try request(server.port, "/").status == 200)
         let policies = Self.threadPolicies(of: server.pid)

@@ -19,7 +19,7 @@ import Testing
             workers = 3
             max_workers = 9
             model = "epoll"
-            scheduling = "normal"
+            scheduling = "batch"
             backlog = 16
             defer_accept = 0
             pid_file = "run/ferry.pid"
@@ -48,7 +48,7 @@ import Testing
         expected.workers = 3
         expected.maxWorkers = 9
         expected.model = "epoll"
-        expected.scheduling = .normal
+        expected.scheduling = .batch
         expected.backlog = 16
         expected.deferAcceptSeconds = 0
         expected.pidFile = "/srv/ferry/conf/run/ferry.pid"
