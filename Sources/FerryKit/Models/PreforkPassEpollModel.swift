@@ -103,6 +103,9 @@ final class PreforkPassEpollParent {
         pool = WorkerPool(epoll: epoll, signals: signals, tokenBase: Token.workerBase,
                           parentOnly: listeners.map(\.fd), parentDeathSignal: nil, log: options.log,
                           work: Self.work(makeHandler: makeHandler, options: options))
+        pool.connectionsHeld = { [unowned self] in
+            awaitingWorker.map(\.fd) + pending.joined().map(\.fd)
+        }
     }
 
     /// A worker's life: the epoll event loop over its channel.
@@ -130,7 +133,7 @@ final class PreforkPassEpollParent {
         }
         while !(drain.isDraining && !pool.anyAlive) {
             // With no live worker the backlog waits for SIGCHLD's replacement, not in a spin.
-            let moreWaiting = !backlogWaiting.isEmpty && !backOff.isPaused && !drain.isDraining && hasLiveWorker
+            let moreWaiting = !backlogWaiting.isEmpty && !backOff.isPaused && !drain.isDraining && hasWorkerTakingConnections
             let killTime = drain.isDraining ? drain.deadline + Self.killGrace.nanoseconds : 0
             let wakeUp: UInt64 = [killTime, backOff.resumeTime].filter { $0 != 0 }.min() ?? 0
             let timeout = moreWaiting ? 0 : pollTimeout(until: wakeUp)
@@ -138,7 +141,13 @@ final class PreforkPassEpollParent {
                 switch event.data & ~0xFFFF_FFFF {
                 case Token.signals: handleSignals()
                 case Token.listenerBase: acceptConnections(from: Int(event.data & 0xFFFF_FFFF))
-                default: readReports(from: pool.workers[Int(event.data & 0xFFFF_FFFF)])
+                default:
+                    let worker = pool.workers[Int(event.data & 0xFFFF_FFFF)]
+                    if event.events & .epollOut != 0 && worker.backedUp {
+                        pool.channelHasRoom(worker)
+                        passAwaiting()
+                    }
+                    readReports(from: worker)
                 }
             }
             let now = monotonicNanoseconds()
@@ -150,7 +159,7 @@ final class PreforkPassEpollParent {
     }
 
     /// Whether a worker of the current generation can take connections.
-    private var hasLiveWorker: Bool { pool.current.contains { $0.alive } }
+    private var hasWorkerTakingConnections: Bool { pool.current.contains { $0.takesConnections } }
 
     /// Connections passed to live workers and not reported closed.
     private var liveConnections: Int {
@@ -171,7 +180,7 @@ final class PreforkPassEpollParent {
         reportsReadInBurst = false
         // No live worker: the connections stay in the kernel's backlog until SIGCHLD
         // replaces one (a 503 would turn a moment's gap into failed requests).
-        accepting: while accepted < limit && hasLiveWorker {
+        accepting: while accepted < limit && hasWorkerTakingConnections {
             switch listeners[index].acceptConnection() {
             case .connection(let fd, let peer):
                 accepted += 1
@@ -219,7 +228,9 @@ final class PreforkPassEpollParent {
         var best: Int?
         for offset in 0..<workers.count {
             let index = (nextSlot + offset) % workers.count
-            if workers[index].alive && (best == nil || workers[index].live < workers[best!].live) { best = index }
+            if workers[index].takesConnections && (best == nil || workers[index].live < workers[best!].live) {
+                best = index
+            }
         }
         guard let best else { return nil }
         nextSlot = (best + 1) % workers.count
@@ -265,18 +276,27 @@ final class PreforkPassEpollParent {
     }
 
     /// Sends `worker` its pending connections in one message and closes the parent's
-    /// copies. A channel that fails belongs to a worker that just died: it takes no
-    /// more until SIGCHLD replaces it, and the batch goes to the others.
+    /// copies. A channel whose other end is gone belongs to a worker that just died:
+    /// it takes no more until SIGCHLD replaces it. A full one belongs to a worker that
+    /// is alive but not reading: it takes no more until its channel has room. Either
+    /// way the batch goes to the others, or waits in the parent for a worker.
     private func pass(to worker: WorkerPool.Worker) {
         do {
             try worker.channel.send(connections: pending[worker.slot][...], scratch: &channelScratch)
         } catch {
             let batch = pending[worker.slot]
             pending[worker.slot] = []
-            options.log("ferry: cannot pass \(batch.count) connection(s) to worker \(worker.slot): \(error)")
-            worker.alive = false
-            // The batch is no longer the dead worker's: another takes it, or it waits
-            // for a replacement when every worker died at once.
+            if Self.peerGone(error) {
+                options.log("ferry: cannot pass \(batch.count) connection(s) to worker \(worker.slot): \(error)")
+                worker.alive = false
+            } else {
+                pool.backUp(worker)
+                // Not backed up (its channel cannot be watched): it is tried again with
+                // the next burst.
+                if !worker.backedUp {
+                    options.log("ferry: cannot pass \(batch.count) connection(s) to worker \(worker.slot): \(error)")
+                }
+            }
             worker.live = max(0, worker.live - batch.count)
             pool.perAddress.remove(batch.map { AddressKey($0.peer) }, heldBy: worker.slot)
             for connection in batch {
@@ -293,6 +313,11 @@ final class PreforkPassEpollParent {
         for connection in pending[worker.slot] { close(connection.fd) }
         // Kept for the next burst: passing a connection allocates nothing.
         pending[worker.slot].removeAll(keepingCapacity: true)
+    }
+
+    /// Whether a failed send means the worker's end of the channel is closed (it died).
+    private static func peerGone(_ error: any Error) -> Bool {
+        [EPIPE, ECONNRESET, ECONNREFUSED, ENOTCONN].contains((error as? SystemError)?.code ?? EPIPE)
     }
 
     /// Above `maxConnections` or the limit per address: the overload answer, written

@@ -52,14 +52,82 @@ struct FaultTests {
         #expect(kills >= 10, "\(load)")
         #expect(load["completed"] as? Int ?? 0 >= 50, "\(load)")
 
-        // The pool is back at its size.
+        // Every kill reaped and its line read (the last may come after the load ends;
+        // the killed worker, a zombie until then, still counts as a child), and the
+        // pool back at its size.
+        let killed = { server.ferry.errors.components(separatedBy: "was killed by signal 9").count - 1 }
+        #expect(waitUntil(timeout: 10) { killed() >= kills }, "\(killed()) of \(kills) kills reported")
         #expect(waitUntil(timeout: 10) { server.workerPIDs().count == workers }, "\(server.workerPIDs())")
-        #expect(server.ferry.waitForErrors("was killed by signal 9", timeout: 5))
         let lost = Self.connectionsLost(in: server.ferry.errors)
         #expect(failed >= 0 && failed <= lost, "\(failed) failures, \(lost) connections held by killed workers: \(load)")
         for _ in 0..<5 {
             #expect(try request(server.port, "/small.bin").body == scratch.read("root/small.bin"))
         }
+    }
+
+    /// A worker that stops reading its channel (here SIGSTOP; a stall in the kernel
+    /// does the same) while connections keep coming fills the channel, and the
+    /// parent's pass fails with EAGAIN. The worker is alive: the parent holds the
+    /// connection it could not pass and stops accepting until the channel has room
+    /// (SIGCONT), or until the worker is replaced (SIGKILL). The replacement, forked
+    /// while the parent held that connection, must not keep a copy of it: its close
+    /// would then send no FIN. Either way the server answers again, and each kept
+    /// client gets a complete answer and its end, or (held by the killed worker) nothing.
+    @Test(arguments: [SIGCONT, SIGKILL])
+    func aWorkerThatStopsReadingIsWaitedFor(then signal: Int32) throws {
+        let scratch = Fixture.scratch
+        let server = try FerryServer(["--workers", "1", "--access-log", "off", scratch.root])
+        defer { server.stop() }
+        let worker = try #require(server.workers(atLeast: 1).first)
+        kill(worker, SIGSTOP)
+        defer { kill(worker, SIGCONT) }
+
+        // Connections paced so that each is a message of its own, until the channel is
+        // full; all but the last few are closed at once.
+        var kept: [RawClient] = []
+        var backedUp = false
+        for _ in 0..<16_000 {
+            kept.append(try RawClient(port: server.port, receiveTimeout: 3))
+            if kept.count > 8 { kept.removeFirst() }
+            usleep(200)
+            if server.ferry.errors.contains("is not reading the connections passed to it") {
+                backedUp = true
+                break
+            }
+        }
+        try #require(backedUp, "the channel never filled: \(server.ferry.errors)")
+
+        kill(worker, signal)
+        if signal == SIGCONT {
+            #expect(server.ferry.waitForErrors("reads its connections again", timeout: 10), "\(server.ferry.errors)")
+        }
+        var answered = 0
+        for client in kept {
+            let started = Date()
+            client.send("GET /small.bin HTTP/1.0\r\n\r\n")
+            let answer = client.response()
+            guard seconds(since: started) < 3 else {
+                Issue.record("no answer, or an answer without its end (status \(answer.status))")
+                break
+            }
+            guard !answer.raw.isEmpty else { continue }
+            #expect(answer.status == 200 && answer.body == scratch.read("root/small.bin"))
+            answered += 1
+        }
+        #expect(answered > 0)
+        #expect(try exchange(server.port, "GET /small.bin HTTP/1.0\r\n\r\n", receiveTimeout: 5).body
+                 == scratch.read("root/small.bin"))
+        // Every client is done: the worker serving now holds no TCP connection.
+        var current: Int32?
+        waitUntil(timeout: 10) {
+            current = server.workerPIDs().first { signal == SIGCONT || $0 != worker }
+            return current != nil
+        }
+        let serving = try #require(current)
+        #expect(waitUntil(timeout: 5) {
+            let tcp = Set(ProcessTests.tcpSockets().map(\.inode))
+            return ProcessTests.socketInodes(of: serving).isDisjoint(with: tcp)
+        }, "worker \(serving) holds a connection every client has closed")
     }
 
     /// The sum of N over the parent's "(N connection(s) lost)" notes.

@@ -23,7 +23,14 @@ final class WorkerPool {
         var retiring = false
         /// Connections passed to it and not yet reported closed.
         var live = 0
+        /// Alive, but its channel is full: it has not read what was passed (stopped,
+        /// or stalled in the kernel). It takes no connections until the channel has
+        /// room again.
+        var backedUp = false
         var tally: WorkerTally
+
+        /// Whether the parent may pass it a connection now.
+        var takesConnections: Bool { alive && !backedUp }
 
         init(slot: Int) {
             self.slot = slot
@@ -36,6 +43,10 @@ final class WorkerPool {
     private let tokenBase: UInt64
     /// Descriptors only the parent may hold (the listeners): closed in each worker.
     private let parentOnly: [Int32]
+    /// The connections the parent holds when it forks (accepted, not yet passed):
+    /// closed in the new worker too. A copy kept there would hold each one open after
+    /// the worker it is passed to closes it: the client would get no end of stream.
+    var connectionsHeld: () -> [Int32] = { [] }
     private let log: (String) -> Void
     /// What a worker gets when the parent dies (`PR_SET_PDEATHSIG`), or nil for workers
     /// that learn it from end of stream on their channel and drain.
@@ -219,8 +230,28 @@ final class WorkerPool {
         worker.pid = pid
         worker.channel = parentEnd
         worker.alive = true
+        worker.backedUp = false
         worker.live = 0
         try epoll.add(parentEnd.fd, events: .epollIn, token: tokenBase | UInt64(worker.slot))
+    }
+
+    /// `worker`'s channel is full: it takes no connections until epoll reports room on
+    /// the channel (EPOLLOUT) and `channelHasRoom` is called.
+    func backUp(_ worker: Worker) {
+        let token = tokenBase | UInt64(worker.slot)
+        worker.backedUp = (try? epoll.modify(worker.channel.fd, events: .epollIn | .epollOut, token: token)) != nil
+        if worker.backedUp {
+            log("ferry: worker \(worker.slot) (pid \(worker.pid)) is not reading the connections passed to it; "
+                + "it gets no more until it does")
+        }
+    }
+
+    /// Room again on a backed-up worker's channel: it takes connections again.
+    func channelHasRoom(_ worker: Worker) {
+        guard worker.backedUp else { return }
+        worker.backedUp = false
+        try? epoll.modify(worker.channel.fd, events: .epollIn, token: tokenBase | UInt64(worker.slot))
+        log("ferry: worker \(worker.slot) (pid \(worker.pid)) reads its connections again")
     }
 
     /// Runs in the forked child.
@@ -230,6 +261,7 @@ final class WorkerPool {
         // copy here would keep that worker from reading end of stream when the parent
         // dies; a dead one's, not reaped yet, would leak.
         parentOnly.forEach { close($0) }
+        connectionsHeld().forEach { close($0) }
         close(epoll.fd)
         for other in workers where other.channel.fd >= 0 { close(other.channel.fd) }
         // The parent coordinates shutdown: a Ctrl-C reaching the whole process group
