@@ -204,6 +204,7 @@ final class WorkerPool {
         let lost = worker.live
         worker.alive = false
         worker.retiring = false
+        worker.backedUp = false
         worker.live = 0
         perAddress.removeAll(heldBy: worker.slot)
         epoll.remove(worker.channel.fd)
