@@ -132,8 +132,10 @@ final class PreforkPassEpollParent {
             try epoll.add(listener.fd, events: .epollIn | .epollEdgeTriggered, token: Token.listenerBase | UInt64(index))
         }
         while !(drain.isDraining && !pool.anyAlive) {
-            // With no live worker the backlog waits for SIGCHLD's replacement, not in a spin.
-            let moreWaiting = !backlogWaiting.isEmpty && !backOff.isPaused && !drain.isDraining && hasWorkerTakingConnections
+            // With no worker taking connections the backlog waits for SIGCHLD's
+            // replacement or for room on a channel, not in a spin.
+            let moreWaiting = !backlogWaiting.isEmpty && !backOff.isPaused && !drain.isDraining
+                && hasWorkerTakingConnections
             let killTime = drain.isDraining ? drain.deadline + Self.killGrace.nanoseconds : 0
             let wakeUp: UInt64 = [killTime, backOff.resumeTime].filter { $0 != 0 }.min() ?? 0
             let timeout = moreWaiting ? 0 : pollTimeout(until: wakeUp)
@@ -178,8 +180,9 @@ final class PreforkPassEpollParent {
         let limit = burstLimit
         var live = liveConnections
         reportsReadInBurst = false
-        // No live worker: the connections stay in the kernel's backlog until SIGCHLD
-        // replaces one (a 503 would turn a moment's gap into failed requests).
+        // No worker taking connections (every one died, or none reads its channel):
+        // the connections stay in the kernel's backlog until SIGCHLD replaces one or a
+        // channel has room (a 503 would turn a moment's gap into failed requests).
         accepting: while accepted < limit && hasWorkerTakingConnections {
             switch listeners[index].acceptConnection() {
             case .connection(let fd, let peer):
