@@ -103,9 +103,8 @@ final class PreforkPassEpollParent {
         pool = WorkerPool(epoll: epoll, signals: signals, tokenBase: Token.workerBase,
                           parentOnly: listeners.map(\.fd), parentDeathSignal: nil, log: options.log,
                           work: Self.work(makeHandler: makeHandler, options: options))
-        pool.connectionsHeld = { [unowned self] in
-            awaitingWorker.map(\.fd) + pending.joined().map(\.fd)
-        }
+        // `pending` is empty outside a burst of accepts, and no worker is forked in one.
+        pool.connectionsHeld = { [unowned self] in awaitingWorker.map(\.fd) }
     }
 
     /// A worker's life: the epoll event loop over its channel.
@@ -289,16 +288,11 @@ final class PreforkPassEpollParent {
         } catch {
             let batch = pending[worker.slot]
             pending[worker.slot] = []
-            if Self.peerGone(error) {
+            if Self.peerGone(error) { worker.alive = false } else { pool.backUp(worker) }
+            // A backed-up worker is announced by the pool; one whose channel cannot be
+            // watched is tried again with the next burst.
+            if !worker.backedUp {
                 options.log("ferry: cannot pass \(batch.count) connection(s) to worker \(worker.slot): \(error)")
-                worker.alive = false
-            } else {
-                pool.backUp(worker)
-                // Not backed up (its channel cannot be watched): it is tried again with
-                // the next burst.
-                if !worker.backedUp {
-                    options.log("ferry: cannot pass \(batch.count) connection(s) to worker \(worker.slot): \(error)")
-                }
             }
             worker.live = max(0, worker.live - batch.count)
             pool.perAddress.remove(batch.map { AddressKey($0.peer) }, heldBy: worker.slot)
