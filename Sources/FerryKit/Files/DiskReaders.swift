@@ -151,7 +151,8 @@ final class DiskReaders: @unchecked Sendable {
         while offset < end {
             if splices {
                 var position = off_t(offset)
-                let wanted = Int(min(end - offset, Int64(ConfigSchema.sendfileCallCap)))
+                // The kernel moves at most 0x7ffff000 bytes a call; the loop takes the rest.
+                let wanted = Int(end - offset)
                 if case .success(let count) = retryingOnInterrupt({ sendfile(Self.sink, job.file.fd, &position, wanted) }) {
                     guard count > 0 else { return }
                     offset += Int64(count)
