@@ -18,8 +18,9 @@ private enum HoleSite: FixtureSite {
 /// lost a third of its speed so).
 @Suite(.fixture("page-cache-hole", serving: nil, site: HoleSite.self))
 struct PageCacheHoleTests {
-    /// Bytes read by `read`/`pread` by the threads of `pid` other than its first one
-    /// (/proc/PID/task/TID/io: each task counts its own): a worker's readers.
+    /// Bytes read (`rchar`: read, pread and sendfile count there) by the threads of
+    /// `pid` other than its first one (/proc/PID/task/TID/io: each task counts its
+    /// own): a worker's readers.
     static func readerBytes(of pid: Int32) -> Int {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         return tasks.filter { $0 != String(pid) }.reduce(0) { total, task in
@@ -30,8 +31,9 @@ struct PageCacheHoleTests {
     }
 
     /// Reads the file into the page cache, writes it back (dirty pages cannot be
-    /// dropped), then drops the hole's pages (POSIX_FADV_DONTNEED) and checks with RWF_NOWAIT reads that they are gone and
-    /// the rest is there. Prints "cached" or why it is not.
+    /// dropped), then drops the hole's pages (POSIX_FADV_DONTNEED) and checks with
+    /// RWF_NOWAIT reads that they are gone and the rest is there. Prints "cached" or
+    /// why it is not.
     static let makeHole = """
         import os, sys
         path, start, length = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
