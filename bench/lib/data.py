@@ -37,7 +37,7 @@ def write_stream(path, size, label):
 
 def make_site(root, big_size):
     """Creates ROOT with the three files, readable by every user (nginx and h2o drop to
-    'nobody' when started as root). Returns {name: {"size", "sha256"}}."""
+    'nobody' when started as root). Returns {name: {"size", "sha256", "path"}}."""
     os.makedirs(root, exist_ok=True)
     os.chmod(root, 0o755)
     files = {}
@@ -48,5 +48,23 @@ def make_site(root, big_size):
     for name, size, label in [(MEDIUM_FILE, 100 * 1024, b"medium"), (BIG_FILE, big_size, b"big")]:
         files[name] = {"size": size, "sha256": write_stream(os.path.join(root, name), size, label)}
     for name in files:
-        os.chmod(os.path.join(root, name), 0o644)
+        files[name]["path"] = os.path.join(root, name)
+        os.chmod(files[name]["path"], 0o644)
     return files
+
+
+def read_into_page_cache(path):
+    """Reads PATH whole, so that its pages are cached (a sendfile to /dev/null: the
+    kernel reads, nothing is copied out; a read loop where that is refused)."""
+    with open(path, "rb") as source, open(os.devnull, "wb") as sink:
+        size = os.fstat(source.fileno()).st_size
+        offset = 0
+        try:
+            while offset < size:
+                sent = os.sendfile(sink.fileno(), source.fileno(), offset, size - offset)
+                if sent == 0:
+                    return
+                offset += sent
+        except OSError:
+            while source.read(CHUNK):
+                pass

@@ -210,8 +210,9 @@ def markdown(summary, meta, plan, targets, problems):
             f"peer's (peers: every server but ferry); MB = 10⁶ bytes",
             ""]
 
-    out += [f"## stream — one {plan['big_label']} download, curl to /dev/null "
-            f"({plan['stream_rounds']} round{'s' if plan['stream_rounds'] > 1 else ''})", ""]
+    downloads = plan["stream_rounds"]
+    out += [f"## stream — one {plan['big_label']} download, curl to /dev/null, the file cached "
+            f"({downloads} alternated download{'s' if downloads > 1 else ''} per server)", ""]
     rows = [[n] + _metric_columns(summary, n, "stream", "mb_per_s", True)
             + _metric_columns(summary, n, "stream", "cpu_s_per_gib", False) for n in names]
     out += _table(["server", "MB/s", "min–max", "× best peer", "server CPU s/GiB", "min–max",
