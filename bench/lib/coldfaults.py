@@ -9,7 +9,6 @@ believes the old size and fills what the storage no longer has with zeros), or c
 import hashlib
 import os
 import subprocess
-import time
 
 from . import servers, slowmount
 

@@ -206,7 +206,7 @@ def markdown(summary, meta, plan, targets, problems):
             f"- machine: {meta['machine']['cpu']}, {meta['machine']['cpus']} CPUs, "
             f"Linux {meta['machine']['kernel']}; load average {meta['load_before']} before, "
             f"{meta['load_after']} after",
-            f"- cells: median over rounds, then min–max; ×: the server's median over the best "
+            "- cells: median over rounds, then min–max; ×: the server's median over the best "
             f"peer's (peers: every server but ferry); MB = 10⁶ bytes",
             ""]
 
