@@ -207,7 +207,7 @@ def markdown(summary, meta, plan, targets, problems):
             f"Linux {meta['machine']['kernel']}; load average {meta['load_before']} before, "
             f"{meta['load_after']} after",
             "- cells: median over rounds, then min–max; ×: the server's median over the best "
-            f"peer's (peers: every server but ferry); MB = 10⁶ bytes",
+            "peer's (peers: every server but ferry); MB = 10⁶ bytes",
             ""]
 
     downloads = plan["stream_rounds"]
