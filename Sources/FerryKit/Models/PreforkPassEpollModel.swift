@@ -288,7 +288,7 @@ final class PreforkPassEpollParent {
         } catch {
             let batch = pending[worker.slot]
             pending[worker.slot] = []
-            if Self.peerGone(error) { worker.alive = false } else { pool.backUp(worker) }
+            if Self.peerGone(error) { worker.alive = false } else { pool.backUp(worker, after: error) }
             // A backed-up worker is announced by the pool; one whose channel cannot be
             // watched is tried again with the next burst.
             if !worker.backedUp {

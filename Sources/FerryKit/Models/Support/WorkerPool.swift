@@ -236,15 +236,18 @@ final class WorkerPool {
         try epoll.add(parentEnd.fd, events: .epollIn, token: tokenBase | UInt64(worker.slot))
     }
 
-    /// `worker`'s channel is full: it takes no connections until epoll reports room on
-    /// the channel (EPOLLOUT) and `channelHasRoom` is called.
-    func backUp(_ worker: Worker) {
+    /// A pass to `worker` failed with `error` although the worker is alive: it takes no
+    /// connections until epoll reports room on the channel (EPOLLOUT) and
+    /// `channelHasRoom` is called. EAGAIN is a full channel (the worker does not read);
+    /// a shortage of kernel memory (ENOBUFS, ENOMEM) is waited for the same way, and
+    /// named as what it is.
+    func backUp(_ worker: Worker, after error: any Error) {
         let token = tokenBase | UInt64(worker.slot)
         worker.backedUp = (try? epoll.modify(worker.channel.fd, events: .epollIn | .epollOut, token: token)) != nil
-        if worker.backedUp {
-            log("ferry: worker \(worker.slot) (pid \(worker.pid)) is not reading the connections passed to it; "
-                + "it gets no more until it does")
-        }
+        guard worker.backedUp else { return }
+        let what = (error as? SystemError)?.code == EAGAIN
+            ? "is not reading the connections passed to it" : "cannot be passed connections (\(error))"
+        log("ferry: worker \(worker.slot) (pid \(worker.pid)) \(what); it gets no more until its channel has room")
     }
 
     /// Room again on a backed-up worker's channel: it takes connections again.
@@ -252,7 +255,7 @@ final class WorkerPool {
         guard worker.backedUp else { return }
         worker.backedUp = false
         try? epoll.modify(worker.channel.fd, events: .epollIn, token: tokenBase | UInt64(worker.slot))
-        log("ferry: worker \(worker.slot) (pid \(worker.pid)) reads its connections again")
+        log("ferry: worker \(worker.slot) (pid \(worker.pid)) reads its connections again (its channel has room)")
     }
 
     /// Runs in the forked child.
