@@ -12,10 +12,12 @@ from . import procs
 from .data import SMALL_PAGE
 
 
-# What the peers are told to hold, so that 10,000 idle keep-alive connections fit:
+# What every server is told to hold, so that 10,000 idle keep-alive connections fit:
 # connections per server (nginx: per worker), descriptors (the hard limit: root in a
 # container may not raise it), idle keep-alive seconds, and requests per connection
-# (nginx and lighttpd default to 1,000).
+# (ferry, nginx and lighttpd default to 1,000). Ferry gets the same keep-alive limits
+# as the peers: with its default 1,000 it reconnected every 1,000 requests while they
+# did not, and every new connection starts TCP (and BBR's pacing) afresh.
 CONNECTIONS = 20000
 NOFILE = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 KEEPALIVE_IDLE = 60
@@ -128,11 +130,13 @@ def _write(path, text):
 
 
 def ferry(binary, workdir, port, site, copy=False, model=None, name=None, label=None, workers=None):
-    """ferry serve with flags only (its cwd has no conf/ferry.toml, so defaults apply):
-    the default design, with --copy, or with another --model (NAME and LABEL then say
-    which design that model is); WORKERS, when given, is its --workers."""
+    """ferry serve with flags only (its cwd has no conf/ferry.toml, so defaults apply,
+    but for the keep-alive limits every server gets): the default design, with --copy,
+    or with another --model (NAME and LABEL then say which design that model is);
+    WORKERS, when given, is its --workers."""
     command = [binary, "serve", site, "--host", "127.0.0.1", "--port", str(port),
-               "--access-log", "off"]
+               "--access-log", "off", "--keepalive-timeout", str(KEEPALIVE_IDLE),
+               "--keepalive-requests", str(KEEPALIVE_REQUESTS)]
     if copy:
         command.append("--copy")
         name, label = "ferry-copy", "ferry serve --copy (read/write loop)"
